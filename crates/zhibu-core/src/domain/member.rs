@@ -1,0 +1,253 @@
+//! Party members: their status over time, and the branch (and optionally group) they belong to
+//! over time. A member belongs to exactly one branch on any day (章程 第八条).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{OrgId, Record, RecordKind};
+use crate::ValidationErrors;
+
+/// A member's standing in the Party on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum MemberStatus {
+    /// 预备党员: no vote, cannot elect or be elected (章程 第七条).
+    Probationary,
+    /// 正式党员 with full rights.
+    Full,
+    /// 留党察看: a full member without voting rights for the period (章程 第四十一条).
+    UnderPartyProbation,
+    /// 党员权利中止 (e.g. 留置、逮捕): a full member whose rights are suspended (选举工作条例 第五条).
+    RightsSuspended,
+    /// 停止党籍.
+    MembershipSuspended,
+    /// Left the Party: 除名, 开除, 自行脱党, 退党, or deceased. Ends membership.
+    Ended,
+}
+
+impl MemberStatus {
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            MemberStatus::Probationary => "预备党员",
+            MemberStatus::Full => "正式党员",
+            MemberStatus::UnderPartyProbation => "留党察看",
+            MemberStatus::RightsSuspended => "权利中止",
+            MemberStatus::MembershipSuspended => "停止党籍",
+            MemberStatus::Ended => "已不是党员",
+        }
+    }
+
+    /// A full member (正式党员), counted for a branch's size thresholds whatever their rights.
+    pub fn is_full_member(self) -> bool {
+        matches!(self, MemberStatus::Full | MemberStatus::UnderPartyProbation | MemberStatus::RightsSuspended)
+    }
+
+    /// Has the right to vote (有表决权): a full member not under 留党察看 and not suspended.
+    pub fn has_voting_rights(self) -> bool {
+        self == MemberStatus::Full
+    }
+
+    /// Still a member of the Party (full or probationary) and so expected at organizational life.
+    pub fn is_member(self) -> bool {
+        !matches!(self, MemberStatus::MembershipSuspended | MemberStatus::Ended)
+    }
+}
+
+/// A dated change of status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StatusChange {
+    pub effective_on: NaiveDate,
+    pub status: MemberStatus,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Employment category; it decides the dues rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum EmploymentCategory {
+    /// 按月领取工资
+    Salaried,
+    /// 年薪制
+    AnnualSalary,
+    /// 个体经营等不按月取得收入
+    SelfEmployed,
+    /// 离退休
+    Retired,
+    /// 农民
+    Farmer,
+    /// 学生
+    Student,
+    /// 下岗失业、依靠抚恤或救济、领取低保
+    UnemployedOrRelief,
+}
+
+/// A period in which a member belongs to one branch (and optionally one of its groups). A transfer
+/// between branches ends one posting and starts the next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BranchPosting {
+    pub branch_id: OrgId,
+    #[serde(default)]
+    pub group_id: Option<OrgId>,
+    pub from: NaiveDate,
+    /// The day the member left (transferred out); they no longer belong from this day.
+    #[serde(default)]
+    pub until: Option<NaiveDate>,
+    /// Where they came from, for a transfer in (组织关系转入), as the letter names it.
+    #[serde(default)]
+    pub transferred_in_from: Option<String>,
+    /// Where they went, for a transfer out (组织关系转出).
+    #[serde(default)]
+    pub transferred_out_to: Option<String>,
+}
+
+impl BranchPosting {
+    pub fn covers(&self, date: NaiveDate) -> bool {
+        self.from <= date && self.until.is_none_or(|until| date < until)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+/// A Party member. Personal identifiers (ID number, phone) are not part of this record; they are
+/// kept apart, encrypted, by the modules that need them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Member {
+    pub name: String,
+    pub sex: Sex,
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    /// The day the branch general meeting admitted them as probationary member (取得党籍).
+    pub joined_on: NaiveDate,
+    /// Status history, oldest first. The first entry starts on or after `joined_on`.
+    pub status_history: Vec<StatusChange>,
+    /// Branch postings, oldest first; they never overlap.
+    pub postings: Vec<BranchPosting>,
+    pub employment: EmploymentCategory,
+    /// 党员领导干部: takes part in dual organizational life.
+    #[serde(default)]
+    pub leading_cadre: bool,
+    /// 年老体弱、行动不便、身患重病: organizational life is not a hard requirement for this member
+    /// (教育管理条例 第二十三条). The reason is recorded; attendance-based rules skip them.
+    #[serde(default)]
+    pub org_life_exemption: Option<String>,
+}
+
+impl Member {
+    /// The status on `date`, or `None` before they joined.
+    pub fn status_on(&self, date: NaiveDate) -> Option<MemberStatus> {
+        self.status_history.iter().filter(|change| change.effective_on <= date).next_back().map(|change| change.status)
+    }
+
+    /// The posting in force on `date`.
+    pub fn posting_on(&self, date: NaiveDate) -> Option<&BranchPosting> {
+        self.postings.iter().find(|posting| posting.covers(date))
+    }
+
+    /// The branch the member belongs to on `date`, if they are a member then.
+    pub fn branch_on(&self, date: NaiveDate) -> Option<OrgId> {
+        match self.status_on(date) {
+            Some(status) if status.is_member() => self.posting_on(date).map(|posting| posting.branch_id),
+            _ => None,
+        }
+    }
+
+    /// The branch of the latest posting (current or last).
+    pub fn current_branch(&self) -> Option<OrgId> {
+        self.postings.last().map(|posting| posting.branch_id)
+    }
+
+    pub fn is_exempt_from_org_life(&self) -> bool {
+        self.org_life_exemption.is_some()
+    }
+}
+
+impl Record for Member {
+    const KIND: RecordKind = RecordKind::Member;
+    type Id = super::MemberId;
+
+    fn scope_org(&self) -> Option<OrgId> {
+        self.current_branch()
+    }
+
+    fn event_date(&self) -> NaiveDate {
+        let latest_posting = self.postings.iter().flat_map(|p| [Some(p.from), p.until]).flatten().max();
+        let latest_status = self.status_history.iter().map(|s| s.effective_on).max();
+        [Some(self.joined_on), latest_posting, latest_status].into_iter().flatten().max().unwrap_or(self.joined_on)
+    }
+
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if self.name.trim().is_empty() {
+            errors.add("name", "required", "姓名不能为空", "the name must not be empty");
+        }
+        if let Some(birth) = self.birth_date
+            && birth >= self.joined_on
+        {
+            errors.add("birth_date", "after_joined", "出生日期不能晚于入党日期", "the birth date must be before the date of joining");
+        }
+        if self.status_history.is_empty() {
+            errors.add("status_history", "required", "至少需要一条党员身份记录", "at least one status entry is required");
+        }
+        for (index, change) in self.status_history.iter().enumerate() {
+            if change.effective_on < self.joined_on {
+                errors.add(
+                    format!("status_history[{index}].effective_on"),
+                    "before_joined",
+                    "身份变化日期早于入党日期",
+                    "a status change cannot precede the date of joining",
+                );
+            }
+            if index > 0 && change.effective_on < self.status_history[index - 1].effective_on {
+                errors.add(
+                    format!("status_history[{index}].effective_on"),
+                    "out_of_order",
+                    "身份变化须按日期先后排列",
+                    "status changes must be in date order",
+                );
+            }
+        }
+        if self.postings.is_empty() {
+            errors.add("postings", "required", "党员必须编入一个党支部", "a member must belong to a branch");
+        }
+        for (index, posting) in self.postings.iter().enumerate() {
+            if let Some(until) = posting.until
+                && until <= posting.from
+            {
+                errors.add(
+                    format!("postings[{index}].until"),
+                    "not_after_from",
+                    "转出日期必须晚于转入日期",
+                    "the end of a posting must be after its start",
+                );
+            }
+            if index > 0 {
+                let previous = &self.postings[index - 1];
+                let overlaps = previous.until.is_none_or(|until| posting.from < until);
+                if overlaps {
+                    errors.add(
+                        format!("postings[{index}].from"),
+                        "two_branches_at_once",
+                        "同一时间只能编入一个党支部：须先从原支部转出",
+                        "a member belongs to exactly one branch at a time: the previous posting must end first",
+                    );
+                }
+            }
+        }
+        errors.into_result()
+    }
+}

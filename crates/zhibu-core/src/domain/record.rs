@@ -1,0 +1,150 @@
+//! What every versioned record has in common, and how storage hands a record back with its
+//! identity and history.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::OrgId;
+use crate::ValidationErrors;
+
+/// The kinds of record Zhibu keeps. The string form is what storage writes in its `kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum RecordKind {
+    Org,
+    CommitteeTerm,
+    Member,
+    Meeting,
+    Talk,
+    Exemption,
+    LocalRule,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::Org,
+        RecordKind::CommitteeTerm,
+        RecordKind::Member,
+        RecordKind::Meeting,
+        RecordKind::Talk,
+        RecordKind::Exemption,
+        RecordKind::LocalRule,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Org => "org",
+            RecordKind::CommitteeTerm => "committee_term",
+            RecordKind::Member => "member",
+            RecordKind::Meeting => "meeting",
+            RecordKind::Talk => "talk",
+            RecordKind::Exemption => "exemption",
+            RecordKind::LocalRule => "local_rule",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RecordKind> {
+        RecordKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            RecordKind::Org => "党组织",
+            RecordKind::CommitteeTerm => "支部委员会（届）",
+            RecordKind::Member => "党员",
+            RecordKind::Meeting => "会议",
+            RecordKind::Talk => "谈心谈话",
+            RecordKind::Exemption => "豁免",
+            RecordKind::LocalRule => "本地规则",
+        }
+    }
+}
+
+/// A record body that storage keeps with its history.
+pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    const KIND: RecordKind;
+    type Id: From<i64> + Into<i64> + Copy + Send + Sync + std::fmt::Debug + 'static;
+
+    /// The organization whose subtree this record belongs to, for scoping queries. For an org it
+    /// is its parent (an org is created inside its parent's subtree).
+    fn scope_org(&self) -> Option<OrgId>;
+
+    /// The calendar date of the event this version records (not when it was typed in).
+    fn event_date(&self) -> NaiveDate;
+
+    /// Checks that need nothing but the record itself: required fields, impossible combinations.
+    /// Checks against other records (is this attendee in the branch?) live in `crate::domain`
+    /// functions that take the context as arguments.
+    fn validate(&self) -> Result<(), ValidationErrors>;
+}
+
+/// A record as storage returns it: identity, current version and when it was entered, plus body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stored<T> {
+    pub id: i64,
+    /// 1 for the first version; every amendment or deletion adds one.
+    pub version: i32,
+    pub event_date: NaiveDate,
+    /// When the first version was entered: the basis of late-entry (补录) facts.
+    pub first_entered_at: DateTime<Utc>,
+    /// When the current version was entered.
+    pub last_changed_at: DateTime<Utc>,
+    pub body: T,
+}
+
+impl<T: Record> Stored<T> {
+    pub fn typed_id(&self) -> T::Id {
+        T::Id::from(self.id)
+    }
+}
+
+/// What a change did to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ChangeOperation {
+    Create,
+    Amend,
+    Delete,
+}
+
+impl ChangeOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeOperation::Create => "create",
+            ChangeOperation::Amend => "amend",
+            ChangeOperation::Delete => "delete",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChangeOperation> {
+        match text {
+            "create" => Some(ChangeOperation::Create),
+            "amend" => Some(ChangeOperation::Amend),
+            "delete" => Some(ChangeOperation::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// One version of a record, as kept in the hash-chained history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordVersion {
+    pub record_id: i64,
+    pub kind: RecordKind,
+    pub version: i32,
+    pub operation: ChangeOperation,
+    pub event_date: NaiveDate,
+    pub entered_at: DateTime<Utc>,
+    /// Who made the change (an account name, or `system`/`demo` for generated data).
+    pub actor: String,
+    /// Why: required for amendments and deletions.
+    pub reason: Option<String>,
+    /// The record body as JSON text, exactly as hashed.
+    pub body: String,
+    pub previous_hash: String,
+    pub hash: String,
+}

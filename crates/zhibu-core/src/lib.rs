@@ -1,0 +1,15 @@
+//! Zhibu's pure core: the domain records, the rule catalogue kept as data, and the compliance
+//! engine that evaluates the one against the other.
+//!
+//! Architecture invariant: nothing in this crate does IO. It never reads the clock, a file or a
+//! database; callers pass "today" and the records in. That is what makes every rule testable as a
+//! table of dates and counts.
+
+pub mod calendar;
+pub mod domain;
+pub mod engine;
+pub mod rules;
+pub mod validation;
+
+pub use domain::*;
+pub use validation::{FieldError, ValidationErrors};

@@ -1,0 +1,138 @@
+//! The primitives a database implementation provides. They know nothing of validation or hashing;
+//! the [`crate::Repository`] does that once for both databases.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use zhibu_core::{ChangeOperation, RecordKind};
+
+use crate::StorageError;
+
+/// The current state of a record (the projection of its latest version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRow {
+    pub id: i64,
+    pub kind: RecordKind,
+    /// The path of the org whose subtree holds the record, e.g. `/1/5/23/`. Subtree queries are
+    /// prefix matches on it. For an org it is the org's own path.
+    pub org_path: String,
+    pub event_date: NaiveDate,
+    pub version: i32,
+    pub deleted: bool,
+    pub first_entered_at: DateTime<Utc>,
+    pub last_changed_at: DateTime<Utc>,
+    /// The body as JSON text, identical to the latest version's body.
+    pub body: String,
+}
+
+/// One version in the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainEntry {
+    /// Position in the chain, 1, 2, 3… with no gaps.
+    pub seq: i64,
+    pub record_id: i64,
+    pub kind: RecordKind,
+    pub version: i32,
+    pub operation: ChangeOperation,
+    pub org_path: String,
+    pub event_date: NaiveDate,
+    /// Truncated to whole microseconds, the precision both databases keep.
+    pub entered_at: DateTime<Utc>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub body: String,
+    pub previous_hash: String,
+    pub hash: String,
+}
+
+/// The last entry of the chain, kept in its own row so that removing the newest versions is seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Which current records to list. Deleted records are never listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordQuery {
+    pub kind: RecordKind,
+    /// Only records whose `org_path` starts with this (a subtree); `None` for all.
+    pub path_prefix: Option<String>,
+    pub event_from: Option<NaiveDate>,
+    pub event_to: Option<NaiveDate>,
+    /// Keyset paging: only ids greater than this.
+    pub after_id: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+impl RecordQuery {
+    pub fn all(kind: RecordKind) -> RecordQuery {
+        RecordQuery { kind, path_prefix: None, event_from: None, event_to: None, after_id: None, limit: None }
+    }
+
+    pub fn in_subtree(kind: RecordKind, path_prefix: &str) -> RecordQuery {
+        RecordQuery { path_prefix: Some(path_prefix.to_string()), ..RecordQuery::all(kind) }
+    }
+}
+
+/// A database holding Zhibu's records.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// `sqlite` or `postgres`, for messages and logs.
+    fn name(&self) -> &'static str;
+
+    /// Applies every migration not yet applied. Migrations are append-only.
+    async fn migrate(&self) -> Result<(), StorageError>;
+
+    /// The versions of the migrations applied so far, in order.
+    async fn applied_migrations(&self) -> Result<Vec<i64>, StorageError>;
+
+    /// Starts a write transaction. Writers are serialized: the chain has one head.
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError>;
+
+    /// Reads one current record, deleted or not.
+    async fn get(&self, id: i64) -> Result<Option<RecordRow>, StorageError>;
+
+    /// Lists current, not deleted records, ordered by id.
+    async fn list(&self, query: &RecordQuery) -> Result<Vec<RecordRow>, StorageError>;
+
+    /// Every version of one record, oldest first.
+    async fn history(&self, record_id: i64) -> Result<Vec<ChainEntry>, StorageError>;
+
+    /// Chain entries with `seq > after_seq`, in order, at most `limit` (for verification).
+    async fn chain_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<ChainEntry>, StorageError>;
+
+    /// Current records, deleted included, with `id > after_id`, in order, at most `limit`.
+    async fn all_records(&self, after_id: i64, limit: u32) -> Result<Vec<RecordRow>, StorageError>;
+
+    async fn chain_head(&self) -> Result<Option<ChainHead>, StorageError>;
+}
+
+/// One write transaction. Dropping it without `commit` rolls everything back.
+#[async_trait]
+pub trait Transaction: Send {
+    async fn get(&mut self, id: i64) -> Result<Option<RecordRow>, StorageError>;
+
+    async fn list(&mut self, query: &RecordQuery) -> Result<Vec<RecordRow>, StorageError>;
+
+    /// Reserves the id of a record about to be inserted.
+    async fn next_record_id(&mut self) -> Result<i64, StorageError>;
+
+    /// The chain head, locked until the transaction ends (`None` on an empty database).
+    async fn chain_head(&mut self) -> Result<Option<ChainHead>, StorageError>;
+
+    async fn insert_record(&mut self, row: &RecordRow) -> Result<(), StorageError>;
+
+    /// Replaces the current row of an existing record (the projection; history is in the chain).
+    async fn update_record(&mut self, row: &RecordRow) -> Result<(), StorageError>;
+
+    async fn append_chain_entry(&mut self, entry: &ChainEntry) -> Result<(), StorageError>;
+
+    async fn set_chain_head(&mut self, head: &ChainHead) -> Result<(), StorageError>;
+
+    /// The record created earlier under this idempotency key, if any.
+    async fn find_idempotency_key(&mut self, key: &str) -> Result<Option<i64>, StorageError>;
+
+    async fn save_idempotency_key(&mut self, key: &str, record_id: i64, created_at: DateTime<Utc>) -> Result<(), StorageError>;
+
+    async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+}

@@ -1,0 +1,227 @@
+//! Checks of a record against the records around it, done inside the write transaction so that
+//! what was checked is what gets written.
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
+use zhibu_core::{
+    CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId, OrgLevel, Record,
+    RecordKind, ValidationErrors, validate_meeting_roster, validate_org_parent, validate_talk_roster,
+};
+
+use crate::{RecordQuery, RecordRow, StorageError, Transaction};
+
+/// A record type's checks against other records. Returns the org path the record belongs under.
+#[async_trait]
+pub trait ContextCheck: Record {
+    /// Validates against the records in `tx` and returns the record's `org_path`. `own_id` is the
+    /// id the record has or is about to get.
+    async fn check_context(&self, tx: &mut dyn Transaction, catalogue: &Catalogue, own_id: i64) -> Result<String, StorageError>;
+}
+
+fn invalid(field: &str, code: &str, zh: String, en: String) -> StorageError {
+    StorageError::Invalid(ValidationErrors::single(zhibu_core::FieldError::new(field, code, zh, en)))
+}
+
+fn decode<T: Record>(row: &RecordRow) -> Result<T, StorageError> {
+    serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt { id: row.id, message: error.to_string() })
+}
+
+/// The org with this id, if it exists and is not deleted.
+pub(crate) async fn load_org(tx: &mut dyn Transaction, id: OrgId) -> Result<Option<(RecordRow, Org)>, StorageError> {
+    match tx.get(id.0).await? {
+        Some(row) if row.kind == RecordKind::Org && !row.deleted => {
+            let org = decode::<Org>(&row)?;
+            Ok(Some((row, org)))
+        }
+        _ => Ok(None),
+    }
+}
+
+async fn require_org(tx: &mut dyn Transaction, id: OrgId, field: &str) -> Result<(RecordRow, Org), StorageError> {
+    load_org(tx, id).await?.ok_or_else(|| {
+        invalid(field, "unknown_org", format!("党组织{id}不存在"), format!("organization {id} does not exist"))
+    })
+}
+
+/// The members whose posting puts them in `branch` on `date`.
+pub(crate) async fn branch_roster(
+    tx: &mut dyn Transaction,
+    branch_path: &str,
+    branch: OrgId,
+    date: NaiveDate,
+) -> Result<Vec<(MemberId, Member)>, StorageError> {
+    let rows = tx.list(&RecordQuery::in_subtree(RecordKind::Member, branch_path)).await?;
+    let mut roster = Vec::new();
+    for row in rows {
+        let member = decode::<Member>(&row)?;
+        if member.branch_on(date) == Some(branch) {
+            roster.push((MemberId(row.id), member));
+        }
+    }
+    Ok(roster)
+}
+
+#[async_trait]
+impl ContextCheck for Org {
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, own_id: i64) -> Result<String, StorageError> {
+        match self.parent_id {
+            None => Ok(format!("/{own_id}/")),
+            Some(parent_id) => {
+                let (parent_row, parent) = require_org(tx, parent_id, "parent_id").await?;
+                validate_org_parent(self, Some(&parent))?;
+                Ok(format!("{}{own_id}/", parent_row.org_path))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ContextCheck for Member {
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let mut errors = ValidationErrors::new();
+        let mut path = None;
+        for (index, posting) in self.postings.iter().enumerate() {
+            match load_org(tx, posting.branch_id).await? {
+                None => errors.add(
+                    format!("postings[{index}].branch_id"),
+                    "unknown_org",
+                    format!("党支部{}不存在", posting.branch_id),
+                    format!("branch {} does not exist", posting.branch_id),
+                ),
+                Some((row, org)) => {
+                    if org.level != OrgLevel::Branch {
+                        errors.add(
+                            format!("postings[{index}].branch_id"),
+                            "not_a_branch",
+                            format!("党员只能编入党支部，{}是{}", org.name, org.level.name_zh()),
+                            format!("members belong to a branch; {} is a {:?}", org.name, org.level),
+                        );
+                    }
+                    path = Some(row.org_path.clone());
+                }
+            }
+            if let Some(group_id) = posting.group_id {
+                match load_org(tx, group_id).await? {
+                    Some((_, group)) if group.level == OrgLevel::PartyGroup && group.parent_id == Some(posting.branch_id) => {}
+                    _ => errors.add(
+                        format!("postings[{index}].group_id"),
+                        "group_not_in_branch",
+                        format!("党小组{group_id}不属于党支部{}：党员不能同时编入两个支部", posting.branch_id),
+                        format!("party group {group_id} is not part of branch {}: a member cannot be in two branches", posting.branch_id),
+                    ),
+                }
+            }
+        }
+        errors.into_result()?;
+        path.ok_or_else(|| invalid("postings", "required", "党员必须编入一个党支部".into(), "a member must belong to a branch".into()))
+    }
+}
+
+#[async_trait]
+impl ContextCheck for CommitteeTerm {
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let (row, org) = require_org(tx, self.org_id, "org_id").await?;
+        if org.level == OrgLevel::PartyGroup {
+            return Err(invalid("org_id", "not_a_branch", "党小组不设委员会".into(), "a party group has no committee".into()));
+        }
+        let roster = branch_roster(tx, &row.org_path, self.org_id, self.elected_on).await?;
+        let mut errors = ValidationErrors::new();
+        for (index, position) in self.positions.iter().enumerate() {
+            if org.level == OrgLevel::Branch && !roster.iter().any(|(id, _)| *id == position.member_id) {
+                errors.add(
+                    format!("positions[{index}].member_id"),
+                    "not_a_member_of_branch",
+                    format!("党员{}在{}不属于本支部", position.member_id, self.elected_on),
+                    format!("member {} did not belong to this branch on {}", position.member_id, self.elected_on),
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for Meeting {
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let (row, org) = require_org(tx, self.org_id, "org_id").await?;
+        let is_group_meeting = self.is_kind(MeetingKind::GroupMeeting);
+        let branch = match (org.level, is_group_meeting) {
+            (OrgLevel::PartyGroup, true) => org.parent_id,
+            (OrgLevel::Branch, false) => Some(self.org_id),
+            (OrgLevel::PartyGroup, false) => {
+                return Err(invalid("kinds", "group_holds_group_meetings", "党小组只能召开党小组会".into(), "a party group holds group meetings only".into()));
+            }
+            (_, true) => {
+                return Err(invalid("org_id", "not_a_group", "党小组会须记在党小组名下".into(), "a group meeting is recorded under its party group".into()));
+            }
+            _ => {
+                return Err(invalid(
+                    "org_id",
+                    "not_a_branch",
+                    format!("{}是{}，三会一课记在党支部名下", org.name, org.level.name_zh()),
+                    format!("{} is a {:?}; branch meetings are recorded under a branch", org.name, org.level),
+                ));
+            }
+        };
+        let branch = branch.ok_or_else(|| invalid("org_id", "unknown_org", "党小组没有所属支部".into(), "the group has no branch".into()))?;
+        let (branch_row, _) = require_org(tx, branch, "org_id").await?;
+        let roster = branch_roster(tx, &branch_row.org_path, branch, self.held_on).await?;
+        let roster_refs: Vec<(MemberId, &Member)> = roster.iter().map(|(id, member)| (*id, member)).collect();
+        validate_meeting_roster(self, &roster_refs)?;
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for HeartToHeartTalk {
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let (row, org) = require_org(tx, self.org_id, "org_id").await?;
+        if org.level != OrgLevel::Branch {
+            return Err(invalid("org_id", "not_a_branch", "谈心谈话记在党支部名下".into(), "talks are recorded under a branch".into()));
+        }
+        let roster = branch_roster(tx, &row.org_path, self.org_id, self.held_on).await?;
+        let roster_refs: Vec<(MemberId, &Member)> = roster.iter().map(|(id, member)| (*id, member)).collect();
+        validate_talk_roster(self, &roster_refs)?;
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for Exemption {
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let (row, _) = require_org(tx, self.org_id, "org_id").await?;
+        let (granting_row, _) = require_org(tx, self.granted_by, "granted_by").await?;
+        let is_strict_ancestor = row.org_path.starts_with(&granting_row.org_path) && row.org_path != granting_row.org_path;
+        if !is_strict_ancestor {
+            return Err(invalid(
+                "granted_by",
+                "not_upper_org",
+                "豁免须由该组织的上级党组织作出".into(),
+                "only an organization above this one may grant the exemption".into(),
+            ));
+        }
+        if !self.finding_key.split('|').nth(1).is_some_and(|org| org == self.org_id.to_string()) {
+            return Err(invalid("finding_key", "other_org", "问题编号与组织不符".into(), "the finding key names another organization".into()));
+        }
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for LocalRule {
+    async fn check_context(&self, tx: &mut dyn Transaction, catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let (row, org) = require_org(tx, self.issued_by, "issued_by").await?;
+        if matches!(org.level, OrgLevel::Branch | OrgLevel::PartyGroup) {
+            return Err(invalid(
+                "issued_by",
+                "not_upper_org",
+                "本地规则由上级党委制定".into(),
+                "local rules are issued by an upper committee".into(),
+            ));
+        }
+        validate_local_rule(self, catalogue)?;
+        Ok(row.org_path)
+    }
+}

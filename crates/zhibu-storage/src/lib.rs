@@ -1,0 +1,26 @@
+//! Storage for Zhibu: every record is kept with its whole history.
+//!
+//! - [`Backend`] and [`Transaction`] are the primitives each database implements with its own SQL
+//!   (crates `zhibu-storage-sqlite` and `zhibu-storage-postgres`, each owning its migrations).
+//! - [`Repository`] is written once on top of them: it validates records (on their own and against
+//!   the records around them), versions every change, hash-chains the versions, loads the engine's
+//!   snapshot and verifies the chain.
+//! - [`testsuite`] is the behavioural suite both implementations must pass.
+//!
+//! Architecture invariant: a record is never overwritten. Every create, amendment and deletion
+//! appends a version (who, when, why) to one hash chain; the current row is a projection of the
+//! latest version, and `verify` proves the two agree.
+
+mod backend;
+mod context;
+mod error;
+mod hashing;
+mod repository;
+pub mod testsuite;
+mod verify;
+
+pub use backend::*;
+pub use error::StorageError;
+pub use hashing::{GENESIS_HASH, version_hash};
+pub use repository::*;
+pub use verify::*;
