@@ -150,7 +150,7 @@ pub struct Member {
 impl Member {
     /// The status on `date`, or `None` before they joined.
     pub fn status_on(&self, date: NaiveDate) -> Option<MemberStatus> {
-        self.status_history.iter().filter(|change| change.effective_on <= date).next_back().map(|change| change.status)
+        self.status_history.iter().rfind(|change| change.effective_on <= date).map(|change| change.status)
     }
 
     /// The posting in force on `date`.

@@ -4,8 +4,20 @@
 //! Architecture invariant: the engine is a pure function. It does no IO, never reads the clock and
 //! cannot fail: a local rule that no longer fits the catalogue is reported in the result, not
 //! raised.
+//!
+//! Reading of the rules (see docs/RULES-ENGINE.md for the whole list):
+//! - A recurring duty is judged per calendar period (China Standard Time). A period is missed only
+//!   once it has ended (its last day is before today); until then it is "coming due" when it ends
+//!   within the horizon.
+//! - A period is judged by the rule version in force on its first day; a record (a vote) by the
+//!   version in force on the day it records.
+//! - Structural rules (size, committee, secretary, term) are judged on the reference day: the end of
+//!   the range, or today if that is sooner.
 
+mod checks;
 mod finding;
+mod index;
+mod resolve;
 mod snapshot;
 
 pub use finding::*;
@@ -13,7 +25,10 @@ pub use snapshot::*;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{OrgId, OrgLevel};
 use crate::rules::Catalogue;
+use checks::BranchContext;
+use index::Index;
 
 /// The engine's answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +44,46 @@ pub struct Report {
 
 /// Evaluates `request` against `snapshot`.
 pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &EvaluationRequest) -> Report {
-    let _ = (catalogue, snapshot);
-    Report { request: *request, findings: Vec::new(), rule_problems: Vec::new() }
+    let index = Index::build(snapshot);
+    let mut problems = index.local_rule_problems.clone();
+    let mut findings = Vec::new();
+    let mut branches: Vec<OrgId> = index
+        .orgs
+        .values()
+        .filter(|org| org.body.level == OrgLevel::Branch)
+        .map(|org| OrgId(org.id))
+        .filter(|id| index.is_within(*id, request.root))
+        .collect();
+    branches.sort();
+    for branch_id in branches {
+        let Some(branch) = index.orgs.get(&branch_id).copied() else { continue };
+        let context = BranchContext { index: &index, request, branch, branch_id, ancestors: index.ancestors(branch_id) };
+        for candidate in resolve::candidates(catalogue.rules(), &index, &context.ancestors) {
+            context.evaluate(candidate, &mut problems, &mut findings);
+        }
+    }
+    for finding in &mut findings {
+        attach_exemption(&index, finding);
+    }
+    findings.sort_by(|a, b| {
+        (a.org_id, &a.rule_id, a.period.map(|p| p.first_day), &a.key).cmp(&(b.org_id, &b.rule_id, b.period.map(|p| p.first_day), &b.key))
+    });
+    Report { request: *request, findings, rule_problems: problems }
+}
+
+/// Marks a finding exempted when an organization above it granted an exemption for its key.
+fn attach_exemption(index: &Index<'_>, finding: &mut Finding) {
+    let Some(exemptions) = index.exemptions.get(finding.key.as_str()) else { return };
+    let granted = exemptions
+        .iter()
+        .filter(|exemption| exemption.body.granted_by != finding.org_id && index.is_within(finding.org_id, exemption.body.granted_by))
+        .max_by_key(|exemption| (exemption.body.granted_on, exemption.id));
+    if let Some(exemption) = granted {
+        finding.exemption = Some(ExemptionNote {
+            exemption_id: crate::domain::ExemptionId(exemption.id),
+            granted_by: exemption.body.granted_by,
+            granted_on: exemption.body.granted_on,
+            reason: exemption.body.reason.clone(),
+        });
+    }
 }

@@ -351,3 +351,17 @@ impl Catalogue {
         self.rules.iter().find(|rule| rule.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_national_catalogue_loads() {
+        let catalogue = Catalogue::national().expect("national rules load");
+        assert_eq!(catalogue.rules().len(), NATIONAL_RULE_FILES.len());
+        for rule in catalogue.rules() {
+            assert!(!rule.citation.quote.is_empty(), "{} cites its words", rule.id);
+        }
+    }
+}
