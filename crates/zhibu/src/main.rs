@@ -1,1 +1,273 @@
-fn main() {}
+//! `zhibu`: the command line. It parses arguments, opens the database and hands over to the
+//! library crates; it holds no domain logic of its own.
+
+mod database;
+mod table;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use zhibu_core::calendar::china_date;
+use zhibu_core::engine::{EvaluationRequest, FindingStatus, evaluate};
+use zhibu_core::rules::Catalogue;
+use zhibu_core::{Org, OrgId};
+use zhibu_storage::{ListRequest, Repository, StorageError};
+
+#[derive(Parser)]
+#[command(name = "zhibu", version, about = "支部 Zhibu — 党支部工作记录与合规检查 / Party branch records and compliance")]
+struct Cli {
+    /// 数据库地址 / database URL: sqlite://PATH or postgres://…
+    #[arg(long, env = "ZHIBU_DATABASE_URL", default_value = database::DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动网页与接口服务 / serve the web application and API
+    Serve {
+        /// 监听地址 / address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080", env = "ZHIBU_LISTEN")]
+        listen: String,
+        /// 数据库为空时先生成示例组织 / build the demo organization first if the database is empty
+        #[arg(long)]
+        demo: bool,
+    },
+    /// 生成示例组织（虚构的市直机关）/ build the demo organization (a fictional city's organs)
+    Demo {
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, default_value_t = 300)]
+        branches: u32,
+        /// 以哪一天为“今天”生成 / the day the demo treats as today (default: today in China)
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+    /// 检查组织及其下级的合规情况 / check an organization's subtree against the rules
+    Check {
+        /// 组织编号；省略时为唯一的顶层组织 / org id; default: the single top-level org
+        #[arg(long)]
+        org: Option<i64>,
+        /// 起始日期 / first day (default: 1 January of today's year)
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// 截止日期 / last day (default: today)
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// 以哪一天为“今天” / the day treated as today (default: today in China)
+        #[arg(long)]
+        today: Option<NaiveDate>,
+        /// 提前提醒的天数 / how many days ahead to report duties coming due
+        #[arg(long, default_value_t = 30)]
+        horizon_days: u32,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// 只列出未豁免的问题，不含即将到期 / only open findings (no coming-due, no exempted)
+        #[arg(long)]
+        open_only: bool,
+    },
+    /// 校验历史记录未被绕过系统改动 / verify that no record was altered behind the application
+    Verify,
+    /// 执行数据库迁移 / apply database migrations
+    Migrate,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+/// A failure the user must see: what went wrong, in Chinese and English.
+struct Failure(String);
+
+impl From<StorageError> for Failure {
+    fn from(error: StorageError) -> Self {
+        match error {
+            StorageError::Invalid(errors) => Failure(format!("输入有误 / invalid input:\n{errors}")),
+            StorageError::BadUrl(lesson) => Failure(lesson),
+            other => Failure(format!("数据库操作失败 / database operation failed: {other}")),
+        }
+    }
+}
+
+fn today_in_china() -> NaiveDate {
+    china_date(Utc::now())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZHIBU_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("错误 / error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn repository(url: &str) -> Result<Repository, Failure> {
+    let backend = database::open(url).await?;
+    backend.migrate().await?;
+    let catalogue = Catalogue::national().map_err(|error| Failure(error.to_string()))?;
+    Ok(Repository::new(backend, Arc::new(catalogue)))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Migrate => {
+            let backend = database::open(&cli.database_url).await?;
+            backend.migrate().await?;
+            let applied = backend.applied_migrations().await?;
+            println!("数据库迁移完成 / migrations applied: {applied:?} ({})", backend.name());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { seed, branches, today } => {
+            let repository = repository(&cli.database_url).await?;
+            build_demo(&repository, seed, branches, today.unwrap_or_else(today_in_china)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen, demo } => {
+            let repository = repository(&cli.database_url).await?;
+            if demo && top_level_orgs(&repository).await?.is_empty() {
+                build_demo(&repository, 2026, 300, today_in_china()).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .map_err(|error| Failure(format!("无法监听 {listen} / cannot listen on {listen}: {error}")))?;
+            let address = listener.local_addr().map_err(|error| Failure(error.to_string()))?;
+            println!("支部 Zhibu 已启动 / is running: http://{address}/  (API: http://{address}/api/v1/openapi.json)");
+            let state = zhibu_web::AppState::new(repository, Arc::new(today_in_china));
+            zhibu_web::serve(listener, state).await.map_err(|error| Failure(format!("服务中断 / server stopped: {error}")))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => {
+            let repository = repository(&cli.database_url).await?;
+            let report = repository.verify().await?;
+            println!("已校验 {} 个版本、{} 条记录 / checked {} versions and {} records", report.versions_checked, report.records_checked, report.versions_checked, report.records_checked);
+            if report.is_intact() {
+                println!("完好：历史链与当前记录一致 / intact: the history chain and the current records agree");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for problem in &report.problems {
+                    println!("✗ {}\n  {}", problem.message_zh, problem.message_en);
+                }
+                println!("发现 {} 处问题 / {} problem(s) found", report.problems.len(), report.problems.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Check { org, from, to, today, horizon_days, format, open_only } => {
+            let repository = repository(&cli.database_url).await?;
+            let today = today.unwrap_or_else(today_in_china);
+            let root = match org {
+                Some(id) => OrgId(id),
+                None => single_top_level_org(&repository).await?,
+            };
+            let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today));
+            let to = to.unwrap_or(today);
+            if from > to {
+                return Err(Failure(format!("起始日期 {from} 晚于截止日期 {to} / --from {from} is after --to {to}")));
+            }
+            let snapshot = repository.load_snapshot(root, from, to).await?;
+            let request = EvaluationRequest { root, from, to, today, horizon_days };
+            let mut report = evaluate(repository.catalogue(), &snapshot, &request);
+            if open_only {
+                report.findings.retain(|finding| finding.is_open());
+            }
+            match format {
+                Format::Json => {
+                    let text = serde_json::to_string_pretty(&report).map_err(|error| Failure(error.to_string()))?;
+                    println!("{text}");
+                }
+                Format::Table => print_findings_table(&report),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn top_level_orgs(repository: &Repository) -> Result<Vec<zhibu_core::Stored<Org>>, Failure> {
+    let mut roots = Vec::new();
+    let mut after = None;
+    loop {
+        let page = repository.list::<Org>(&ListRequest { after_id: after, limit: Some(1000), ..ListRequest::default() }).await?;
+        roots.extend(page.items.into_iter().filter(|org| org.body.parent_id.is_none()));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(roots),
+        }
+    }
+}
+
+async fn single_top_level_org(repository: &Repository) -> Result<OrgId, Failure> {
+    let roots = top_level_orgs(repository).await?;
+    match roots.as_slice() {
+        [only] => Ok(OrgId(only.id)),
+        [] => Err(Failure("数据库中还没有组织；可先运行 zhibu demo / the database holds no organization yet; try zhibu demo".into())),
+        many => {
+            let names: Vec<String> = many.iter().map(|org| format!("{} {}", org.id, org.body.name)).collect();
+            Err(Failure(format!("有多个顶层组织，请用 --org 指定 / several top-level orgs, choose one with --org: {}", names.join(", "))))
+        }
+    }
+}
+
+async fn build_demo(repository: &Repository, seed: u64, branches: u32, today: NaiveDate) -> Result<(), Failure> {
+    if !top_level_orgs(repository).await?.is_empty() {
+        return Err(Failure("数据库中已有组织，示例组织只能生成到空数据库 / the database already holds organizations; the demo is built into an empty one".into()));
+    }
+    let config = zhibu_demo::DemoConfig { seed, branches, today, ..zhibu_demo::DemoConfig::default() };
+    let started = std::time::Instant::now();
+    let dataset = zhibu_demo::generate(&config);
+    let summary = zhibu_demo::load(repository, &dataset).await?;
+    println!(
+        "示例组织已生成 / demo built in {:.1}s: {} 个组织 orgs, {} 名党员 members, {} 次会议 meetings, {} 次谈话 talks (root org {})",
+        started.elapsed().as_secs_f64(),
+        summary.orgs,
+        summary.members,
+        summary.meetings,
+        summary.talks,
+        summary.root
+    );
+    Ok(())
+}
+
+fn print_findings_table(report: &zhibu_core::engine::Report) {
+    let rows: Vec<Vec<String>> = report
+        .findings
+        .iter()
+        .map(|finding| {
+            let status = match (&finding.exemption, finding.status) {
+                (Some(_), status) => format!("{}（已豁免）", status.name_zh()),
+                (None, status) => status.name_zh().to_string(),
+            };
+            vec![
+                finding.org_name.clone(),
+                finding.period_label.clone(),
+                status,
+                finding.severity.name_zh().to_string(),
+                finding.rule_id.clone(),
+                format!("{}{}", finding.citation.document, finding.citation.article),
+                finding.message_zh.clone(),
+            ]
+        })
+        .collect();
+    print!("{}", table::render(&["组织", "期间", "状态", "级别", "规则", "依据", "说明"], &rows));
+    let open = report.findings.iter().filter(|finding| finding.is_open()).count();
+    let coming = report.findings.iter().filter(|finding| finding.status == FindingStatus::ComingDue).count();
+    println!(
+        "\n{} 至 {}（今天 {}）：问题 {} 项，即将到期 {} 项 / {} to {} (today {}): {} open finding(s), {} coming due",
+        report.request.from, report.request.to, report.request.today, open, coming, report.request.from, report.request.to, report.request.today, open, coming
+    );
+    for problem in &report.rule_problems {
+        println!("! {problem}");
+    }
+}
