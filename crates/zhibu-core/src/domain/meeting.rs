@@ -65,13 +65,55 @@ pub enum AttendanceState {
     Absent,
 }
 
+/// One member's attendance, written flat: `{"member_id": 7, "state": "present"}`, and for an
+/// excused absence `{"member_id": 7, "state": "excused", "reason": "出差"}`.
+// It is read through `AttendanceWire` because serde cannot combine `flatten` with
+// `deny_unknown_fields`: together they refuse every entry, `state` included, so no meeting could be
+// read back. The wire form keeps unknown keys refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "AttendanceWire")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attendance {
     pub member_id: MemberId,
     #[serde(flatten)]
     pub state: AttendanceState,
+}
+
+/// The form an attendance entry is read in: flat, and every key known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttendanceWire {
+    member_id: MemberId,
+    state: AttendanceStateName,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AttendanceStateName {
+    Present,
+    Excused,
+    Absent,
+}
+
+impl TryFrom<AttendanceWire> for Attendance {
+    type Error = String;
+
+    fn try_from(wire: AttendanceWire) -> Result<Attendance, String> {
+        // The messages follow serde's own wording so that callers that translate serde errors
+        // (the web layer names the field from the backticked name) treat them alike.
+        let state = match (wire.state, wire.reason) {
+            (AttendanceStateName::Present, None) => AttendanceState::Present,
+            (AttendanceStateName::Absent, None) => AttendanceState::Absent,
+            (AttendanceStateName::Excused, Some(reason)) => AttendanceState::Excused { reason },
+            (AttendanceStateName::Excused, None) => return Err("missing field `reason`".to_string()),
+            (AttendanceStateName::Present | AttendanceStateName::Absent, Some(_)) => {
+                return Err("unknown field `reason`, expected `member_id` or `state` (only an excused absence has a reason)".to_string());
+            }
+        };
+        Ok(Attendance { member_id: wire.member_id, state })
+    }
 }
 
 /// What the meeting recorded as the outcome of a vote.
@@ -227,4 +269,31 @@ pub fn validate_meeting_roster(meeting: &Meeting, branch_members: &[(MemberId, &
         }
     }
     errors.into_result()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attendance_reads_back_what_it_writes_and_refuses_unknown_keys() {
+        let entries = [
+            Attendance { member_id: MemberId(1), state: AttendanceState::Present },
+            Attendance { member_id: MemberId(2), state: AttendanceState::Excused { reason: "出差".to_string() } },
+            Attendance { member_id: MemberId(3), state: AttendanceState::Absent },
+        ];
+        for entry in entries {
+            let text = serde_json::to_string(&entry).expect("serialize");
+            assert_eq!(serde_json::from_str::<Attendance>(&text).expect("read back"), entry, "{text}");
+        }
+        let refused = [
+            r#"{"member_id":1,"state":"present","colour":"red"}"#,
+            r#"{"member_id":1,"state":"excused"}"#,
+            r#"{"member_id":1,"state":"absent","reason":"病假"}"#,
+            r#"{"member_id":1,"state":"late"}"#,
+        ];
+        for text in refused {
+            assert!(serde_json::from_str::<Attendance>(text).is_err(), "{text} is refused");
+        }
+    }
 }
