@@ -20,6 +20,9 @@ pub mod testsuite;
 mod verify;
 
 pub use backend::*;
+// Callers that are generic over record types (the web layer's handlers) need to name the bound
+// that `Repository::create` and `amend` put on them.
+pub use context::ContextCheck;
 pub use error::StorageError;
 pub use hashing::{GENESIS_HASH, version_hash};
 pub use repository::*;
