@@ -1,1 +1,230 @@
-//! placeholder
+//! Zhibu's HTTP layer: the JSON API under `/api/v1`, its OpenAPI document and the health check.
+//!
+//! Architecture invariant: this is the only crate that knows HTTP. Handlers read the request,
+//! call the [`Repository`] or the engine, and write the answer; rules live in `zhibu-core`,
+//! validation and versioning in `zhibu-storage`. Every error goes through [`ApiError`], the one
+//! place that chooses a status code and writes a bilingual body.
+//!
+//! Code map:
+//! - [`areas`]: one module per kind of record, each with its `router()`; the operations they share
+//!   are written once in `records`.
+//! - `findings`, `catalogue`, `health`: the compliance report, the rule catalogue, `/healthz`.
+//! - `extract`: request extractors whose errors name the field at fault.
+//! - [`error`]: [`ApiError`] and [`ErrorBody`].
+
+pub mod areas;
+pub mod catalogue;
+pub mod error;
+pub mod extract;
+pub mod findings;
+pub mod health;
+pub mod records;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use chrono::{NaiveDate, Utc};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use utoipa::OpenApi;
+use zhibu_storage::Repository;
+
+pub use error::{ApiError, ErrorBody};
+pub use records::API_PREFIX;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub repository: Repository,
+    /// Today's date in China Standard Time. The engine never reads the clock; this is where the
+    /// date it is given comes from, so tests can fix it.
+    pub today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+}
+
+impl AppState {
+    pub fn new(
+        repository: Repository,
+        today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+    ) -> AppState {
+        AppState { repository, today }
+    }
+
+    /// A state whose "today" is the current date in China.
+    pub fn with_china_today(repository: Repository) -> AppState {
+        AppState::new(
+            repository,
+            Arc::new(|| zhibu_core::calendar::china_date(Utc::now())),
+        )
+    }
+
+    /// A state whose "today" is always `today`, for tests and demonstrations.
+    pub fn with_fixed_today(repository: Repository, today: NaiveDate) -> AppState {
+        AppState::new(repository, Arc::new(move || today))
+    }
+}
+
+/// The whole application: `/healthz` and the API under `/api/v1`.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(areas::router())
+        .route("/findings", get(findings::findings))
+        .route("/rules", get(catalogue::list_rules))
+        .route("/rules/{id}", get(catalogue::read_rule))
+        .route("/openapi.json", get(openapi_json));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .nest(API_PREFIX, api)
+        .fallback(no_such_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::NoSuchRoute
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed {
+        message_zh: "此地址不支持这种请求方法；请查看 /api/v1/openapi.json。".into(),
+        message_en: "This address does not take that method; see /api/v1/openapi.json.".into(),
+        allow: None,
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Zhibu API",
+        description = "The JSON API of Zhibu, record-keeping and compliance for grassroots Party branches. Every error answers with the same body: a code, a message in Chinese and in English, and the fields at fault. Writes name the person making them in the `X-Zhibu-Actor` header."
+    ),
+    paths(health::healthz)
+)]
+struct RootApi;
+
+#[derive(OpenApi)]
+#[openapi(paths(
+    findings::findings,
+    catalogue::list_rules,
+    catalogue::read_rule,
+    openapi_json
+))]
+struct VersionOneApi;
+
+/// The OpenAPI document of the whole service, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut version_one = VersionOneApi::openapi();
+    version_one.merge(areas::openapi());
+    RootApi::openapi().nest(API_PREFIX, version_one)
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "meta",
+    operation_id = "openapi",
+    summary = "接口说明 / this OpenAPI document",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json")),
+)]
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}
+
+/// Serves the application on `listener` until Ctrl-C (or, on Unix, SIGTERM), then lets requests
+/// in flight finish.
+pub async fn serve(listener: TcpListener, state: AppState) -> io::Result<()> {
+    serve_until(listener, state, shutdown_signal()).await
+}
+
+/// Serves until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve_until(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            // Without a handler we cannot be asked to stop this way; keep serving rather than stop
+            // at once, and say so.
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// The application running on a port of its own, for end-to-end tests.
+pub struct RunningApp {
+    address: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl RunningApp {
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The full URL of `path` (which starts with `/`) on this server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Stops the server after the requests in flight, and returns how serving ended.
+    pub async fn stop(self) -> io::Result<()> {
+        // The server may already have stopped on an error, in which case nobody listens; its
+        // result is in the task either way.
+        let _already_stopped = self.stop.send(());
+        match self.task.await {
+            Ok(result) => result,
+            Err(error) => Err(io::Error::other(error)),
+        }
+    }
+}
+
+/// Starts the application on `127.0.0.1` at a port the system chooses, in the background.
+pub async fn spawn(state: AppState) -> io::Result<RunningApp> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let address = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let shutdown = async move {
+        // A dropped sender means the `RunningApp` is gone: stop too.
+        let _sent_or_dropped = stopped.await;
+    };
+    let task = tokio::spawn(serve_until(listener, state, shutdown));
+    Ok(RunningApp {
+        address,
+        stop,
+        task,
+    })
+}

@@ -1,0 +1,42 @@
+//! The record areas of the API, one module each. Every area offers the same operations on its
+//! record type (see `crate::records`); an area's module is where anything particular to it goes.
+
+pub mod committee_terms;
+pub mod exemptions;
+pub mod local_rules;
+pub mod meetings;
+pub mod members;
+pub mod orgs;
+pub mod talks;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// Every area's routes, relative to `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(orgs::router())
+        .merge(members::router())
+        .merge(meetings::router())
+        .merge(talks::router())
+        .merge(committee_terms::router())
+        .merge(local_rules::router())
+        .merge(exemptions::router())
+}
+
+/// Every area's part of the OpenAPI document, relative to `/api/v1`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = orgs::openapi();
+    for area in [
+        members::openapi(),
+        meetings::openapi(),
+        talks::openapi(),
+        committee_terms::openapi(),
+        local_rules::openapi(),
+        exemptions::openapi(),
+    ] {
+        document.merge(area);
+    }
+    document
+}
