@@ -846,6 +846,69 @@ async fn exemptions_are_amended_never_deleted() {
 }
 
 #[tokio::test]
+async fn a_local_rule_is_checked_against_the_national_catalogue() {
+    let app = test_app().await;
+    let fixture = fixture(&app, 0).await;
+    let rule = |rule_id: &str, parameters: Value| {
+        json!({
+            "issued_by": fixture.committee,
+            "document": { "document": "某市直机关工委关于规范主题党日的通知", "article": "第二条", "quote": "每月15日为主题党日" },
+            "effective_from": "2026-01-01",
+            "action": "tighten",
+            "rule_id": rule_id,
+            "parameters": parameters
+        })
+    };
+
+    let id = app
+        .created(
+            "/api/v1/local-rules",
+            &rule(
+                "BRANCH.THEME_DAY.MONTHLY",
+                json!({ "fixed_day_of_month": 15 }),
+            ),
+        )
+        .await;
+    let read = app.get(&format!("/api/v1/local-rules/{id}")).await;
+    assert_eq!(
+        read.body["body"]["parameters"]["fixed_day_of_month"], 15,
+        "{}",
+        read.body
+    );
+
+    let unknown_rule = app
+        .post("/api/v1/local-rules", &rule("NO.SUCH.RULE", json!({})))
+        .await;
+    assert_eq!(
+        unknown_rule.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown_rule.body
+    );
+    assert_eq!(
+        unknown_rule.field_errors(),
+        [("rule_id".to_string(), "unknown_rule".to_string())]
+    );
+
+    let mut unknown_field = rule("BRANCH.THEME_DAY.MONTHLY", json!({}));
+    unknown_field["colour"] = json!("red");
+    let answer = app.post("/api/v1/local-rules", &unknown_field).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        answer.field_errors().first().map(|(_, code)| code.as_str()),
+        Some("unknown_field"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(app.count("/api/v1/local-rules").await, 1);
+}
+
+#[tokio::test]
 async fn lists_page_by_id_and_filter_by_subtree_and_date() {
     let app = test_app().await;
     let fixture = fixture(&app, 5).await;
