@@ -8,8 +8,10 @@ use super::{Catalogue, CheckParameters, Citation, RuleDefinition, RuleDocument, 
 use crate::ValidationErrors;
 use crate::domain::{OrgId, Record, RecordKind};
 
+// Unknown fields are refused here rather than on `LocalRule`: serde cannot combine
+// `deny_unknown_fields` with a flattened field, and a stored local rule could not be read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum LocalRuleAction {
     /// Enables a national rule (e.g. one shipped disabled for want of a confirmed basis) or tightens
@@ -31,7 +33,6 @@ fn empty_object() -> serde_json::Value {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocalRule {
     /// The organization that issued it; it applies to that organization's whole subtree.
