@@ -1,1 +1,658 @@
-//! placeholder
+//! The PostgreSQL implementation of Zhibu's storage, for a server shared by many branches.
+//!
+//! Writers are serialized on the single `chain_head` row: every write transaction locks it
+//! (`SELECT … FOR UPDATE`) before it reads anything, so that the chain has one head and what a
+//! writer validated against is still true when it commits. Record ids come from a sequence.
+
+use std::fmt;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Postgres, Row};
+use zhibu_core::{ChangeOperation, FieldError, RecordKind, ValidationErrors};
+use zhibu_storage::{
+    Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
+};
+
+/// The schema migrations, in order. Append only: a migration that has shipped is never edited,
+/// because databases in the field have already applied it.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "idempotency",
+        include_str!("../migrations/0002_idempotency.sql"),
+    ),
+];
+
+/// Enough connections for a busy server; writers take one at a time anyway.
+const MAX_CONNECTIONS: u32 = 10;
+
+/// The advisory lock that makes two processes migrating the same database at once take turns
+/// (the number spells "zhibu" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7a_68_69_62_75;
+
+/// Zhibu's records in one PostgreSQL database (or one schema of it).
+#[derive(Clone)]
+pub struct PostgresBackend {
+    pool: PgPool,
+}
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, StorageError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StorageError::BadUrl(format!(
+            "“{url}”不是PostgreSQL数据库地址，请写成 postgres://用户@主机/数据库 / \
+             “{url}” is not a PostgreSQL URL: use postgres://USER@HOST/DATABASE"
+        )));
+    }
+    PgConnectOptions::from_str(url).map_err(|error| StorageError::BadUrl(format!("{url}: {error}")))
+}
+
+/// Connects to the database at `url` (`postgres://…`). Does not migrate.
+pub async fn connect(url: &str) -> Result<PostgresBackend, StorageError> {
+    let options = parse_url(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .connect_with(options)
+        .await
+        .map_err(StorageError::database)?;
+    Ok(PostgresBackend { pool })
+}
+
+/// Connects with every pooled connection's `search_path` set to `schema`, creating the schema if
+/// it does not exist. Tests use it to give each test a database of its own; a deployment could
+/// use it to keep Zhibu's tables apart from others. The name is limited to lowercase letters,
+/// digits and `_` because it is written into SQL.
+pub async fn connect_with_schema(url: &str, schema: &str) -> Result<PostgresBackend, StorageError> {
+    let is_plain_name = schema
+        .bytes()
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase() || first == b'_')
+        && schema
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+        && schema.len() <= 63;
+    if !is_plain_name {
+        return Err(StorageError::BadUrl(format!(
+            "模式名“{schema}”只能包含小写字母、数字和下划线 / the schema name {schema:?} may hold only lowercase letters, digits and _"
+        )));
+    }
+    let options = parse_url(url)?;
+    let mut connection = PgConnection::connect_with(&options)
+        .await
+        .map_err(StorageError::database)?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}"
+    )))
+    .execute(&mut connection)
+    .await
+    .map_err(StorageError::database)?;
+    connection.close().await.map_err(StorageError::database)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .connect_with(options.options([("search_path", schema)]))
+        .await
+        .map_err(StorageError::database)?;
+    Ok(PostgresBackend { pool })
+}
+
+/// A migration record that this program does not recognise: the database was migrated by another
+/// (newer, or modified) build of Zhibu, and running on it could damage it.
+#[derive(Debug)]
+struct UnknownMigration {
+    version: i64,
+    name: String,
+}
+
+impl fmt::Display for UnknownMigration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "数据库已应用本程序不认识的迁移 {} ({})，请使用更新版本的程序 / the database has migration {} ({}) that this \
+             build does not know: it was upgraded by a newer Zhibu; run that version instead",
+            self.version, self.name, self.version, self.name
+        )
+    }
+}
+
+impl std::error::Error for UnknownMigration {}
+
+const CREATE_SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    BIGINT      PRIMARY KEY,
+    name       TEXT        NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)";
+
+// `to_regclass` follows the search_path, like the unqualified table names everywhere else.
+const SCHEMA_MIGRATIONS_EXISTS: &str = "SELECT to_regclass('schema_migrations') IS NOT NULL";
+
+const SELECT_MIGRATIONS: &str = "SELECT version, name FROM schema_migrations ORDER BY version";
+
+const MIGRATION_APPLIED: &str =
+    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)";
+
+const INSERT_MIGRATION: &str = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)";
+
+const LOCK_MIGRATIONS: &str = "SELECT pg_advisory_lock($1)";
+
+const UNLOCK_MIGRATIONS: &str = "SELECT pg_advisory_unlock($1)";
+
+const SELECT_RECORD: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records WHERE id = $1";
+
+const LIST_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records
+WHERE kind = $1
+  AND NOT deleted
+  AND org_path LIKE $2 || '%'
+  AND ($3::date IS NULL OR event_date >= $3)
+  AND ($4::date IS NULL OR event_date <= $4)
+  AND id > $5
+ORDER BY id
+LIMIT $6";
+
+const ALL_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records WHERE id > $1 ORDER BY id LIMIT $2";
+
+const INSERT_RECORD: &str = "INSERT INTO records
+(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+const UPDATE_RECORD: &str = "UPDATE records
+SET kind = $2, org_path = $3, event_date = $4, version = $5, deleted = $6, first_entered_at = $7, last_changed_at = $8, body = $9
+WHERE id = $1";
+
+const NEXT_RECORD_ID: &str = "SELECT nextval('record_ids')";
+
+const SELECT_HISTORY: &str = "SELECT seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash
+FROM record_versions WHERE record_id = $1 ORDER BY seq";
+
+const SELECT_CHAIN: &str = "SELECT seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash
+FROM record_versions WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+const INSERT_VERSION: &str = "INSERT INTO record_versions
+(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+
+const SELECT_HEAD: &str = "SELECT seq, hash FROM chain_head WHERE id";
+
+const LOCK_HEAD: &str = "SELECT seq, hash FROM chain_head WHERE id FOR UPDATE";
+
+const UPDATE_HEAD: &str = "UPDATE chain_head SET seq = $1, hash = $2 WHERE id";
+
+const SELECT_IDEMPOTENCY_KEY: &str = "SELECT record_id FROM idempotency_keys WHERE key = $1";
+
+const INSERT_IDEMPOTENCY_KEY: &str =
+    "INSERT INTO idempotency_keys (key, record_id, created_at) VALUES ($1, $2, $3)";
+
+fn corrupt(id: i64, column: &str, error: impl fmt::Display) -> StorageError {
+    StorageError::Corrupt {
+        id,
+        message: format!("{column}: {error}"),
+    }
+}
+
+fn column<'r, T>(row: &'r PgRow, id: i64, name: &str) -> Result<T, StorageError>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(name).map_err(|error| corrupt(id, name, error))
+}
+
+fn kind_column(row: &PgRow, id: i64) -> Result<RecordKind, StorageError> {
+    let text: String = column(row, id, "kind")?;
+    RecordKind::parse(&text)
+        .ok_or_else(|| corrupt(id, "kind", format!("unknown record kind {text:?}")))
+}
+
+fn decode_record(row: &PgRow) -> Result<RecordRow, StorageError> {
+    let id: i64 = column(row, 0, "id")?;
+    Ok(RecordRow {
+        id,
+        kind: kind_column(row, id)?,
+        org_path: column(row, id, "org_path")?,
+        event_date: column::<NaiveDate>(row, id, "event_date")?,
+        version: column(row, id, "version")?,
+        deleted: column(row, id, "deleted")?,
+        first_entered_at: column::<DateTime<Utc>>(row, id, "first_entered_at")?,
+        last_changed_at: column::<DateTime<Utc>>(row, id, "last_changed_at")?,
+        body: column(row, id, "body")?,
+    })
+}
+
+fn decode_entry(row: &PgRow) -> Result<ChainEntry, StorageError> {
+    let id: i64 = column(row, 0, "record_id")?;
+    let operation: String = column(row, id, "operation")?;
+    Ok(ChainEntry {
+        seq: column(row, id, "seq")?,
+        record_id: id,
+        kind: kind_column(row, id)?,
+        version: column(row, id, "version")?,
+        operation: ChangeOperation::parse(&operation)
+            .ok_or_else(|| corrupt(id, "operation", format!("unknown operation {operation:?}")))?,
+        org_path: column(row, id, "org_path")?,
+        event_date: column::<NaiveDate>(row, id, "event_date")?,
+        entered_at: column::<DateTime<Utc>>(row, id, "entered_at")?,
+        actor: column(row, id, "actor")?,
+        reason: column(row, id, "reason")?,
+        body: column(row, id, "body")?,
+        previous_hash: column(row, id, "previous_hash")?,
+        hash: column(row, id, "hash")?,
+    })
+}
+
+/// The chain head row, which the first migration inserts and no code deletes.
+fn decode_head(row: Option<PgRow>) -> Result<Option<ChainHead>, StorageError> {
+    let Some(row) = row else { return Ok(None) };
+    let seq: i64 = column(&row, 0, "seq")?;
+    let hash: String = column(&row, 0, "hash")?;
+    // Seq 0 is the empty chain's placeholder row.
+    Ok((seq > 0).then_some(ChainHead { seq, hash }))
+}
+
+/// The LIKE prefix of a subtree. Paths hold only digits and slashes, so the prefix contains no
+/// `%` or `_`; anything else would be a defect upstream, refused rather than matched loosely.
+fn subtree_prefix(query: &RecordQuery) -> Result<&str, StorageError> {
+    let prefix = query.path_prefix.as_deref().unwrap_or("/");
+    if !prefix.starts_with('/')
+        || !prefix
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || byte == b'/')
+    {
+        return Err(StorageError::Invalid(ValidationErrors::single(
+            FieldError::new(
+                "subtree",
+                "malformed_path",
+                format!("组织路径“{prefix}”格式不正确"),
+                format!("the organization path {prefix:?} is malformed"),
+            ),
+        )));
+    }
+    Ok(prefix)
+}
+
+async fn fetch_record<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    id: i64,
+) -> Result<Option<RecordRow>, StorageError> {
+    let row = sqlx::query(SELECT_RECORD)
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .map_err(StorageError::database)?;
+    row.as_ref().map(decode_record).transpose()
+}
+
+async fn fetch_list<'e>(
+    executor: impl Executor<'e, Database = Postgres>,
+    query: &RecordQuery,
+) -> Result<Vec<RecordRow>, StorageError> {
+    let rows = sqlx::query(LIST_RECORDS)
+        .bind(query.kind.as_str())
+        .bind(subtree_prefix(query)?)
+        .bind(query.event_from)
+        .bind(query.event_to)
+        .bind(query.after_id.unwrap_or(0))
+        // LIMIT NULL is no limit.
+        .bind(query.limit.map(i64::from))
+        .fetch_all(executor)
+        .await
+        .map_err(StorageError::database)?;
+    rows.iter().map(decode_record).collect()
+}
+
+impl PostgresBackend {
+    /// The connection pool, for tools and tests that need SQL the trait does not offer.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the migrations not yet applied, up to and including version `last` (all when
+    /// `None`), each in its own transaction.
+    pub async fn migrate_to(&self, last: Option<i64>) -> Result<(), StorageError> {
+        let mut connection = self.pool.acquire().await.map_err(StorageError::database)?;
+        sqlx::query(LOCK_MIGRATIONS)
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *connection)
+            .await
+            .map_err(StorageError::database)?;
+        let outcome = migrate_locked(&mut connection, last).await;
+        // Unlock even after a failed migration; if the connection itself broke, the server has
+        // already released the lock with the session.
+        let unlocked = sqlx::query(UNLOCK_MIGRATIONS)
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *connection)
+            .await;
+        outcome?;
+        unlocked.map_err(StorageError::database)?;
+        Ok(())
+    }
+}
+
+async fn migrate_locked(
+    connection: &mut PgConnection,
+    last: Option<i64>,
+) -> Result<(), StorageError> {
+    sqlx::query(CREATE_SCHEMA_MIGRATIONS)
+        .execute(&mut *connection)
+        .await
+        .map_err(StorageError::database)?;
+    let rows = sqlx::query(SELECT_MIGRATIONS)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(StorageError::database)?;
+    for row in rows {
+        let version: i64 = row.try_get("version").map_err(StorageError::database)?;
+        let name: String = row.try_get("name").map_err(StorageError::database)?;
+        let known = MIGRATIONS
+            .iter()
+            .any(|(known_version, known_name, _)| *known_version == version && *known_name == name);
+        if !known {
+            return Err(StorageError::database(UnknownMigration { version, name }));
+        }
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if last.is_some_and(|last| *version > last) {
+            break;
+        }
+        let mut tx = connection.begin().await.map_err(StorageError::database)?;
+        let applied: bool = sqlx::query_scalar(MIGRATION_APPLIED)
+            .bind(*version)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StorageError::database)?;
+        if applied {
+            continue;
+        }
+        sqlx::raw_sql(*sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::database)?;
+        sqlx::query(INSERT_MIGRATION)
+            .bind(*version)
+            .bind(*name)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::database)?;
+        tx.commit().await.map_err(StorageError::database)?;
+        tracing::info!(version, name, "applied PostgreSQL migration");
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Backend for PostgresBackend {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), StorageError> {
+        self.migrate_to(None).await
+    }
+
+    async fn applied_migrations(&self) -> Result<Vec<i64>, StorageError> {
+        let exists: bool = sqlx::query_scalar(SCHEMA_MIGRATIONS_EXISTS)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(SELECT_MIGRATIONS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter()
+            .map(|row| row.try_get("version").map_err(StorageError::database))
+            .collect()
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Transaction>, StorageError> {
+        let mut tx = self.pool.begin().await.map_err(StorageError::database)?;
+        // Take the writers' lock before reading anything, so that the idempotency check and the
+        // validation reads see every earlier writer's commit.
+        let head = sqlx::query(LOCK_HEAD)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StorageError::database)?;
+        if head.is_none() {
+            return Err(missing_head());
+        }
+        Ok(Box::new(PostgresTransaction { tx }))
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<RecordRow>, StorageError> {
+        fetch_record(&self.pool, id).await
+    }
+
+    async fn list(&self, query: &RecordQuery) -> Result<Vec<RecordRow>, StorageError> {
+        fetch_list(&self.pool, query).await
+    }
+
+    async fn history(&self, record_id: i64) -> Result<Vec<ChainEntry>, StorageError> {
+        let rows = sqlx::query(SELECT_HISTORY)
+            .bind(record_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter().map(decode_entry).collect()
+    }
+
+    async fn chain_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ChainEntry>, StorageError> {
+        let rows = sqlx::query(SELECT_CHAIN)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter().map(decode_entry).collect()
+    }
+
+    async fn all_records(&self, after_id: i64, limit: u32) -> Result<Vec<RecordRow>, StorageError> {
+        let rows = sqlx::query(ALL_RECORDS)
+            .bind(after_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    /// A missing head row reads as an empty chain here, so that `verify` reports the mismatch
+    /// with the versions instead of failing; writers refuse it (see `begin`).
+    async fn chain_head(&self) -> Result<Option<ChainHead>, StorageError> {
+        let row = sqlx::query(SELECT_HEAD)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        decode_head(row)
+    }
+}
+
+/// Writing on without the head row would start a second chain from the genesis hash.
+fn missing_head() -> StorageError {
+    corrupt(
+        0,
+        "chain_head",
+        "the chain head row is missing / 链头记录缺失",
+    )
+}
+
+/// A write transaction holding the lock on the chain head. Dropping it rolls back.
+struct PostgresTransaction {
+    tx: sqlx::Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl Transaction for PostgresTransaction {
+    async fn get(&mut self, id: i64) -> Result<Option<RecordRow>, StorageError> {
+        fetch_record(&mut *self.tx, id).await
+    }
+
+    async fn list(&mut self, query: &RecordQuery) -> Result<Vec<RecordRow>, StorageError> {
+        fetch_list(&mut *self.tx, query).await
+    }
+
+    async fn next_record_id(&mut self) -> Result<i64, StorageError> {
+        sqlx::query_scalar(NEXT_RECORD_ID)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)
+    }
+
+    async fn chain_head(&mut self) -> Result<Option<ChainHead>, StorageError> {
+        let row = sqlx::query(LOCK_HEAD)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        if row.is_none() {
+            return Err(missing_head());
+        }
+        decode_head(row)
+    }
+
+    async fn insert_record(&mut self, row: &RecordRow) -> Result<(), StorageError> {
+        sqlx::query(INSERT_RECORD)
+            .bind(row.id)
+            .bind(row.kind.as_str())
+            .bind(row.org_path.as_str())
+            .bind(row.event_date)
+            .bind(row.version)
+            .bind(row.deleted)
+            .bind(row.first_entered_at)
+            .bind(row.last_changed_at)
+            .bind(row.body.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        Ok(())
+    }
+
+    async fn update_record(&mut self, row: &RecordRow) -> Result<(), StorageError> {
+        let result = sqlx::query(UPDATE_RECORD)
+            .bind(row.id)
+            .bind(row.kind.as_str())
+            .bind(row.org_path.as_str())
+            .bind(row.event_date)
+            .bind(row.version)
+            .bind(row.deleted)
+            .bind(row.first_entered_at)
+            .bind(row.last_changed_at)
+            .bind(row.body.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        if result.rows_affected() != 1 {
+            return Err(StorageError::NotFound {
+                kind: row.kind,
+                id: row.id,
+            });
+        }
+        Ok(())
+    }
+
+    async fn append_chain_entry(&mut self, entry: &ChainEntry) -> Result<(), StorageError> {
+        sqlx::query(INSERT_VERSION)
+            .bind(entry.seq)
+            .bind(entry.record_id)
+            .bind(entry.kind.as_str())
+            .bind(entry.version)
+            .bind(entry.operation.as_str())
+            .bind(entry.org_path.as_str())
+            .bind(entry.event_date)
+            .bind(entry.entered_at)
+            .bind(entry.actor.as_str())
+            .bind(entry.reason.as_deref())
+            .bind(entry.body.as_str())
+            .bind(entry.previous_hash.as_str())
+            .bind(entry.hash.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        Ok(())
+    }
+
+    async fn set_chain_head(&mut self, head: &ChainHead) -> Result<(), StorageError> {
+        let result = sqlx::query(UPDATE_HEAD)
+            .bind(head.seq)
+            .bind(head.hash.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        if result.rows_affected() != 1 {
+            return Err(missing_head());
+        }
+        Ok(())
+    }
+
+    async fn find_idempotency_key(&mut self, key: &str) -> Result<Option<i64>, StorageError> {
+        sqlx::query_scalar(SELECT_IDEMPOTENCY_KEY)
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)
+    }
+
+    async fn save_idempotency_key(
+        &mut self,
+        key: &str,
+        record_id: i64,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(INSERT_IDEMPOTENCY_KEY)
+            .bind(key)
+            .bind(record_id)
+            .bind(created_at)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        Ok(())
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        self.tx.commit().await.map_err(StorageError::database)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_empty_chain_placeholder_is_the_genesis_hash() {
+        assert!(MIGRATIONS[0].2.contains(zhibu_storage::GENESIS_HASH));
+    }
+
+    #[test]
+    fn migrations_are_numbered_in_order_from_one() {
+        for (index, (version, _, _)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(*version, index as i64 + 1);
+        }
+    }
+
+    #[test]
+    fn urls_of_other_databases_are_refused() {
+        assert!(matches!(
+            parse_url("sqlite://zhibu.db"),
+            Err(StorageError::BadUrl(_))
+        ));
+        assert!(parse_url("postgres://postgres@127.0.0.1:5432/zhibu").is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_schema_name_that_would_need_quoting_is_refused_before_connecting() {
+        for schema in ["", "Zhibu", "a;DROP TABLE records", "1abc"] {
+            let outcome = connect_with_schema("postgres://nobody@127.0.0.1:1/none", schema).await;
+            assert!(
+                matches!(outcome, Err(StorageError::BadUrl(_))),
+                "{schema:?}"
+            );
+        }
+    }
+}
