@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Connection};
 use zhibu_storage::testsuite::{self, RawSql};
 use zhibu_storage::{Backend, StorageError};
 use zhibu_storage_postgres::PostgresBackend;
@@ -141,19 +141,35 @@ where
         Ok(()) => Some(tokio::spawn(test(backend.clone())).await),
         Err(_) => None,
     };
-    Raw(backend.clone())
-        .execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .expect("drop the test schema");
+    // Close the pool first: it waits for every connection, including those of writer tasks that
+    // a failing test left running, so that no open transaction holds a lock the drop would wait
+    // for.
     backend.pool().close().await;
+    let dropped = drop_schema(&url, &schema).await;
     match outcome {
         None => panic!("migrating the fresh schema failed: {:?}", migrated),
-        Some(Ok(())) => {}
-        Some(Err(error)) => match error.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(error) => panic!("the test task did not finish: {error}"),
-        },
+        Some(Ok(())) => {
+            dropped.expect("drop the test schema");
+        }
+        Some(Err(error)) => {
+            // The test's own failure is the news; a schema left behind is only mentioned.
+            if let Err(drop_error) = dropped {
+                eprintln!("the failed test's schema {schema} was not dropped: {drop_error}");
+            }
+            match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(error) => panic!("the test task did not finish: {error}"),
+            }
+        }
     }
+}
+
+async fn drop_schema(url: &str, schema: &str) -> Result<(), sqlx::Error> {
+    let mut connection = sqlx::PgConnection::connect(url).await?;
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut connection)
+        .await?;
+    connection.close().await
 }
 
 fn store(backend: PostgresBackend) -> Arc<dyn Backend> {
@@ -357,8 +373,8 @@ async fn schemas_keep_tests_apart() {
             .all_records(0, 10)
             .await
             .expect("read the second schema");
-        Raw(second.clone())
-            .execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        second.pool().close().await;
+        drop_schema(&url, &schema)
             .await
             .expect("drop the second schema");
         assert!(records.is_empty(), "{records:?}");

@@ -1636,16 +1636,20 @@ pub async fn concurrent_writers_keep_one_chain(store: Arc<dyn Backend>) {
     let (repo, _) = repository(store.clone());
     let tree = build_tree(&repo).await;
     let before = amount_stored(store.as_ref()).await;
+    let writers = 6_u32;
+    let start_line = Arc::new(tokio::sync::Barrier::new(writers as usize));
     let mut tasks = Vec::new();
-    for writer in 0..6_u32 {
+    for writer in 0..writers {
         let repo = repo.clone();
+        let start_line = Arc::clone(&start_line);
         let (branch, first, second) = (
             tree.branch_id(),
             tree.member(0),
             tree.member(1 + writer as usize % 4),
         );
         tasks.push(tokio::spawn(async move {
-            // Every writer submits the shared key first, so that they all race for it at once.
+            // Every writer submits the shared key first, all at once, so that they race for it.
+            start_line.wait().await;
             let meta = ChangeMeta {
                 idempotency_key: Some("shared-key".to_string()),
                 ..by("secretary")
