@@ -101,19 +101,6 @@ impl ApiError {
     }
 }
 
-/// The English name of a record kind, for messages (`RecordKind::name_zh` has the Chinese).
-fn kind_name_en(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::Org => "organization",
-        RecordKind::CommitteeTerm => "committee term",
-        RecordKind::Member => "member",
-        RecordKind::Meeting => "meeting",
-        RecordKind::Talk => "talk",
-        RecordKind::Exemption => "exemption",
-        RecordKind::LocalRule => "local rule",
-    }
-}
-
 fn body(
     error: &str,
     message_zh: impl Into<String>,
@@ -147,7 +134,7 @@ fn storage_response(error: StorageError) -> (StatusCode, ErrorBody) {
             body(
                 "not_found",
                 format!("找不到编号为{id}的{}。", kind.name_zh()),
-                format!("There is no {} with id {id}.", kind_name_en(kind)),
+                format!("There is no {} with id {id}.", RecordKind::name_en(kind)),
                 Vec::new(),
             ),
         ),

@@ -224,19 +224,20 @@ async fn build_demo(repository: &Repository, seed: u64, branches: u32, today: Na
     if !top_level_orgs(repository).await?.is_empty() {
         return Err(Failure("数据库中已有组织，示例组织只能生成到空数据库 / the database already holds organizations; the demo is built into an empty one".into()));
     }
-    let config = zhibu_demo::DemoConfig { seed, branches, today, ..zhibu_demo::DemoConfig::default() };
+    let config = zhibu_demo::DemoConfig::new(seed, today).with_branches(branches);
     let started = std::time::Instant::now();
     let dataset = zhibu_demo::generate(&config);
     let summary = zhibu_demo::load(repository, &dataset).await?;
     println!(
         "示例组织已生成 / demo built in {:.1}s: {} 个组织 orgs, {} 名党员 members, {} 次会议 meetings, {} 次谈话 talks (root org {})",
         started.elapsed().as_secs_f64(),
-        summary.orgs,
-        summary.members,
-        summary.meetings,
-        summary.talks,
+        summary.counts.orgs,
+        summary.counts.members,
+        summary.counts.meetings,
+        summary.counts.talks,
         summary.root
     );
+    println!("其中埋设的问题 {} 项、补录记录 {} 条 / planted imperfections: {}, late entries: {}", summary.planted.len(), summary.late_entries.len(), summary.planted.len(), summary.late_entries.len());
     Ok(())
 }
 

@@ -19,10 +19,12 @@ pub enum RecordKind {
     Talk,
     Exemption,
     LocalRule,
+    /// One person's admission pipeline (发展党员), `crate::admission::AdmissionRecord`.
+    AdmissionRecord,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Org,
         RecordKind::CommitteeTerm,
         RecordKind::Member,
@@ -30,6 +32,7 @@ impl RecordKind {
         RecordKind::Talk,
         RecordKind::Exemption,
         RecordKind::LocalRule,
+        RecordKind::AdmissionRecord,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +44,7 @@ impl RecordKind {
             RecordKind::Talk => "talk",
             RecordKind::Exemption => "exemption",
             RecordKind::LocalRule => "local_rule",
+            RecordKind::AdmissionRecord => "admission_record",
         }
     }
 
@@ -57,6 +61,20 @@ impl RecordKind {
             RecordKind::Talk => "谈心谈话",
             RecordKind::Exemption => "豁免",
             RecordKind::LocalRule => "本地规则",
+            RecordKind::AdmissionRecord => "发展党员记录",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            RecordKind::Org => "organization",
+            RecordKind::CommitteeTerm => "committee term",
+            RecordKind::Member => "member",
+            RecordKind::Meeting => "meeting",
+            RecordKind::Talk => "talk",
+            RecordKind::Exemption => "exemption",
+            RecordKind::LocalRule => "local rule",
+            RecordKind::AdmissionRecord => "admission record",
         }
     }
 }
