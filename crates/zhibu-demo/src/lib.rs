@@ -36,7 +36,7 @@ use zhibu_core::{
     Stored,
 };
 
-pub use load::{DemoSummary, RecordCounts, load};
+pub use load::{DEMO_ACTOR, DemoSummary, RecordCounts, load};
 
 use crate::dates::{month_label, quarter_label, theme_day};
 use crate::plan::{CityPlan, Imperfection};
