@@ -5,11 +5,14 @@
 //! database; callers pass "today" and the records in. That is what makes every rule testable as a
 //! table of dates and counts.
 
+pub mod admission;
 pub mod calendar;
 pub mod domain;
 pub mod engine;
 pub mod rules;
 pub mod validation;
+pub mod voting;
+pub mod workdays;
 
 pub use domain::*;
 pub use validation::{FieldError, ValidationErrors};
