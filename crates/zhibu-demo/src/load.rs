@@ -2,10 +2,9 @@
 //! members, arriving transfers, committee terms, meetings and talks. Every record goes through the
 //! repository's validation and context checks like any other write.
 //!
-//! `Repository::create_many` takes one `ChangeMeta`, so one call gives all its records the same
-//! entry instant. The generator therefore enters records in sittings, as a branch's organizer
-//! does (a month's meetings together, a round of talks together), and the loader makes one
-//! `create_many` call, one transaction, per sitting.
+//! Orgs, members and terms go in by sitting (records entered together share one transaction and
+//! one entry instant); meetings and talks, the bulk, go in one transaction per branch and kind,
+//! each record with its own entry instant (`Repository::create_many_entered`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -232,12 +231,14 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
             counts.transactions += 1;
             counts.committee_terms += stored.len() as u64;
         }
-        for run in sittings(&records.meetings, |meeting| meeting.entered_at) {
-            let bodies = run
+        // Meetings and talks, the bulk of the data, go in one transaction per branch and kind
+        // (at most CHUNK records), each record with its own entry instant.
+        for run in records.meetings.chunks(CHUNK) {
+            let items = run
                 .iter()
-                .map(|meeting| ids.remap_meeting(&meeting.body))
-                .collect::<Result<Vec<_>, _>>()?;
-            let stored = repo.create_many(bodies, &meta(run[0].entered_at)).await?;
+                .map(|meeting| Ok((ids.remap_meeting(&meeting.body)?, Some(meeting.entered_at))))
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            let stored = repo.create_many_entered(items, &meta(run[0].entered_at)).await?;
             counts.transactions += 1;
             counts.meetings += stored.len() as u64;
             for (entry, stored) in run.iter().zip(&stored) {
@@ -253,12 +254,12 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
                 }
             }
         }
-        for run in sittings(&records.talks, |talk| talk.entered_at) {
-            let bodies = run
+        for run in records.talks.chunks(CHUNK) {
+            let items = run
                 .iter()
-                .map(|talk| ids.remap_talk(&talk.body))
-                .collect::<Result<Vec<_>, _>>()?;
-            let stored = repo.create_many(bodies, &meta(run[0].entered_at)).await?;
+                .map(|talk| Ok((ids.remap_talk(&talk.body)?, Some(talk.entered_at))))
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            let stored = repo.create_many_entered(items, &meta(run[0].entered_at)).await?;
             counts.transactions += 1;
             counts.talks += stored.len() as u64;
         }

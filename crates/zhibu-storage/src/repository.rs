@@ -224,12 +224,25 @@ impl Repository {
     /// Creates many records in one transaction: all are written or none. Errors name the item by
     /// its position (`[12].attendance[3].member_id`).
     pub async fn create_many<T: ContextCheck>(&self, bodies: Vec<T>, meta: &ChangeMeta) -> Result<Vec<Stored<T>>, StorageError> {
+        let items = bodies.into_iter().map(|body| (body, meta.entered_at)).collect();
+        self.create_many_entered(items, meta).await
+    }
+
+    /// Like [`Repository::create_many`], with each record's own entry instant (for trusted bulk
+    /// loads of historical records, where each was typed in on a different day). `None` takes the
+    /// instant from `meta` or the clock.
+    pub async fn create_many_entered<T: ContextCheck>(
+        &self,
+        items: Vec<(T, Option<DateTime<Utc>>)>,
+        meta: &ChangeMeta,
+    ) -> Result<Vec<Stored<T>>, StorageError> {
         require_actor(meta)?;
         let mut tx = self.backend.begin().await?;
         let mut head = tx.chain_head().await?;
-        let mut stored = Vec::with_capacity(bodies.len());
-        for (index, body) in bodies.into_iter().enumerate() {
-            match self.create_in(tx.as_mut(), &mut head, body, meta).await {
+        let mut stored = Vec::with_capacity(items.len());
+        for (index, (body, entered_at)) in items.into_iter().enumerate() {
+            let item_meta = ChangeMeta { entered_at: entered_at.or(meta.entered_at), ..meta.clone() };
+            match self.create_in(tx.as_mut(), &mut head, body, &item_meta).await {
                 Ok(record) => stored.push(record),
                 Err(StorageError::Invalid(errors)) => {
                     let mut prefixed = ValidationErrors::new();
