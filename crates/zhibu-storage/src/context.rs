@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
 use zhibu_core::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId, OrgLevel, Record,
-    RecordKind, ValidationErrors, validate_meeting_roster, validate_org_parent, validate_talk_roster,
+    RecordKind, Statement, ValidationErrors, validate_meeting_roster, validate_org_parent, validate_talk_roster,
 };
 
 use crate::{RecordQuery, RecordRow, StorageError, Transaction};
@@ -222,6 +222,42 @@ impl ContextCheck for LocalRule {
             ));
         }
         validate_local_rule(self, catalogue)?;
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for Statement {
+    /// A member may state their case only on a record that concerns them: a meeting whose attendance
+    /// lists them, a talk they took part in, or their own member record. The statement is filed
+    /// under the org path of that record, so whoever sees the record sees the statement.
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let not_found = || {
+            invalid(
+                "about.id",
+                "unknown_record",
+                format!("找不到编号为{}的{}", self.about.id, self.about.kind.name_zh()),
+                format!("there is no {} with id {}", self.about.kind.name_en(), self.about.id),
+            )
+        };
+        let row = match tx.get(self.about.id).await? {
+            Some(row) if row.kind == self.about.kind && !row.deleted => row,
+            _ => return Err(not_found()),
+        };
+        let concerns_member = match self.about.kind {
+            RecordKind::Meeting => decode::<Meeting>(&row)?.attendance.iter().any(|entry| entry.member_id == self.member_id),
+            RecordKind::Talk => decode::<HeartToHeartTalk>(&row)?.involves(self.member_id),
+            RecordKind::Member => row.id == self.member_id.0,
+            _ => return Err(not_found()),
+        };
+        if !concerns_member {
+            return Err(invalid(
+                "about.id",
+                "not_concerned",
+                format!("该{}与党员{}无关，不能就此作出陈述", self.about.kind.name_zh(), self.member_id),
+                format!("this {} does not concern member {}, who cannot state a case on it", self.about.kind.name_en(), self.member_id),
+            ));
+        }
         Ok(row.org_path)
     }
 }

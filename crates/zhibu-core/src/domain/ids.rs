@@ -59,3 +59,7 @@ record_id!(
     /// A rule added or tightened by an upper organization for its subtree (本地规则).
     LocalRuleId
 );
+record_id!(
+    /// A member's statement of their case on a record that concerns them (申辩).
+    StatementId
+);

@@ -8,6 +8,7 @@ mod meeting;
 mod member;
 mod org;
 mod record;
+mod statement;
 mod talk;
 
 pub use committee::*;
@@ -17,4 +18,5 @@ pub use meeting::*;
 pub use member::*;
 pub use org::*;
 pub use record::*;
+pub use statement::*;
 pub use talk::*;

@@ -21,10 +21,12 @@ pub enum RecordKind {
     LocalRule,
     /// One person's admission pipeline (发展党员), `crate::admission::AdmissionRecord`.
     AdmissionRecord,
+    /// A member's statement of their case on a record that concerns them (申辩), `Statement`.
+    Statement,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Org,
         RecordKind::CommitteeTerm,
         RecordKind::Member,
@@ -33,6 +35,7 @@ impl RecordKind {
         RecordKind::Exemption,
         RecordKind::LocalRule,
         RecordKind::AdmissionRecord,
+        RecordKind::Statement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl RecordKind {
             RecordKind::Exemption => "exemption",
             RecordKind::LocalRule => "local_rule",
             RecordKind::AdmissionRecord => "admission_record",
+            RecordKind::Statement => "statement",
         }
     }
 
@@ -62,6 +66,7 @@ impl RecordKind {
             RecordKind::Exemption => "豁免",
             RecordKind::LocalRule => "本地规则",
             RecordKind::AdmissionRecord => "发展党员记录",
+            RecordKind::Statement => "本人陈述",
         }
     }
 
@@ -75,6 +80,7 @@ impl RecordKind {
             RecordKind::Exemption => "exemption",
             RecordKind::LocalRule => "local rule",
             RecordKind::AdmissionRecord => "admission record",
+            RecordKind::Statement => "statement",
         }
     }
 }
