@@ -4,6 +4,8 @@
 //! (`SELECT … FOR UPDATE`) before it reads anything, so that the chain has one head and what a
 //! writer validated against is still true when it commits. Record ids come from a sequence.
 
+mod accounts;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -13,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Postgres, Row};
 use zhibu_core::{ChangeOperation, FieldError, RecordKind, ValidationErrors};
 use zhibu_storage::{
-    Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
+    AccountStore, Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
 };
 
 /// The schema migrations, in order. Append only: a migration that has shipped is never edited,
@@ -24,6 +26,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "idempotency",
         include_str!("../migrations/0002_idempotency.sql"),
+    ),
+    (
+        3,
+        "accounts",
+        include_str!("../migrations/0003_accounts.sql"),
     ),
 ];
 
@@ -472,6 +479,10 @@ impl Backend for PostgresBackend {
             .await
             .map_err(StorageError::database)?;
         decode_head(row)
+    }
+
+    fn accounts(&self) -> &dyn AccountStore {
+        self
     }
 }
 

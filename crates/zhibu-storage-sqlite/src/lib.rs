@@ -7,6 +7,8 @@
 //! transaction, so that a second process (an import or `zhibu demo` next to the server) cannot
 //! slip a version in between a writer's read of the chain head and its commit.
 
+mod accounts;
+
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use sqlx::{Executor, Row, Sqlite};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use zhibu_core::{ChangeOperation, FieldError, RecordKind, ValidationErrors};
 use zhibu_storage::{
-    Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
+    AccountStore, Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
 };
 
 /// The schema migrations, in order. Append only: a migration that has shipped is never edited,
@@ -32,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "idempotency",
         include_str!("../migrations/0002_idempotency.sql"),
+    ),
+    (
+        3,
+        "accounts",
+        include_str!("../migrations/0003_accounts.sql"),
     ),
 ];
 
@@ -80,7 +87,9 @@ pub async fn connect(url: &str) -> Result<SqliteBackend, StorageError> {
         // WAL lets readers go on while a writer writes. With WAL, `synchronous = NORMAL` keeps
         // the database consistent after a crash or power loss (the last commits may be lost, none
         // is half-applied) and saves an fsync per commit, which dominates bulk loads.
-        options = options.journal_mode(SqliteJournalMode::Wal).synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+        options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
         SqlitePoolOptions::new().max_connections(MAX_FILE_CONNECTIONS)
     };
     let pool = pool_options
@@ -487,6 +496,10 @@ impl Backend for SqliteBackend {
             .await
             .map_err(StorageError::database)?;
         decode_head(row)
+    }
+
+    fn accounts(&self) -> &dyn AccountStore {
+        self
     }
 }
 

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use zhibu_core::{ChangeOperation, RecordKind};
 
-use crate::StorageError;
+use crate::{AccountStore, StorageError};
 
 /// The current state of a record (the projection of its latest version).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +105,9 @@ pub trait Backend: Send + Sync {
     async fn all_records(&self, after_id: i64, limit: u32) -> Result<Vec<RecordRow>, StorageError>;
 
     async fn chain_head(&self) -> Result<Option<ChainHead>, StorageError>;
+
+    /// The same database's accounts, sessions and audit log.
+    fn accounts(&self) -> &dyn AccountStore;
 }
 
 /// One write transaction. Dropping it without `commit` rolls everything back.

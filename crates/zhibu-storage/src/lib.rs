@@ -5,12 +5,15 @@
 //! - [`Repository`] is written once on top of them: it validates records (on their own and against
 //!   the records around them), versions every change, hash-chains the versions, loads the engine's
 //!   snapshot and verifies the chain.
+//! - [`AccountStore`] keeps accounts, sessions and the audit log, outside the chain; each
+//!   backend implements it too and hands it out from [`Backend::accounts`].
 //! - [`testsuite`] is the behavioural suite both implementations must pass.
 //!
 //! Architecture invariant: a record is never overwritten. Every create, amendment and deletion
 //! appends a version (who, when, why) to one hash chain; the current row is a projection of the
 //! latest version, and `verify` proves the two agree.
 
+mod accounts;
 mod backend;
 mod context;
 mod error;
@@ -19,6 +22,7 @@ mod repository;
 pub mod testsuite;
 mod verify;
 
+pub use accounts::*;
 pub use backend::*;
 // Callers that are generic over record types (the web layer's handlers) need to name the bound
 // that `Repository::create` and `amend` put on them.

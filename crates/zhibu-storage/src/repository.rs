@@ -12,7 +12,7 @@ use zhibu_core::{
 
 use crate::context::ContextCheck;
 use crate::hashing::{GENESIS_HASH, version_hash};
-use crate::{Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction};
+use crate::{AccountStore, Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction};
 
 /// Who is making a change and why.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -122,6 +122,16 @@ impl Repository {
 
     pub fn backend(&self) -> &dyn Backend {
         self.backend.as_ref()
+    }
+
+    /// Accounts, sessions and the audit log, kept in the same database outside the chain.
+    pub fn accounts(&self) -> &dyn AccountStore {
+        self.backend.accounts()
+    }
+
+    /// Now, by the repository's clock (fixed in tests).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     pub fn catalogue(&self) -> &Catalogue {

@@ -19,7 +19,9 @@ use zhibu_storage::StorageError;
 pub struct ErrorBody {
     /// A stable machine-readable code: `invalid`, `malformed`, `not_found`, `stale_version`,
     /// `deleted`, `unsupported_media_type`, `payload_too_large`, `method_not_allowed`,
-    /// `idempotency_key_reused`, `internal` or `unavailable`.
+    /// `idempotency_key_reused`, `unauthenticated`, `forbidden`, `csrf`,
+    /// `password_change_required`, `sign_in_failed`, `sign_in_locked`, `audit_failed`, `internal`
+    /// or `unavailable`.
     pub error: String,
     pub message_zh: String,
     pub message_en: String,
@@ -79,12 +81,66 @@ pub enum ApiError {
     #[error("idempotency key reused")]
     IdempotencyKeyReused,
 
+    /// No session: the request needs a signed-in account (401).
+    #[error("not signed in")]
+    Unauthenticated,
+
+    /// The account's role may not do this here (403). Records outside the account's subtree are
+    /// answered as not found instead, so that their existence is not revealed.
+    #[error("forbidden: {message_en}")]
+    Forbidden {
+        message_zh: String,
+        message_en: String,
+    },
+
+    /// A form or an API write without the session's CSRF token (403).
+    #[error("missing or wrong CSRF token")]
+    CsrfRejected,
+
+    /// A reset password must be replaced before anything else (403).
+    #[error("the password must be changed first")]
+    PasswordChangeRequired,
+
+    /// A wrong login or password (401). The same answer whether or not the login exists.
+    #[error("sign-in failed")]
+    SignInFailed,
+
+    /// Too many failed sign-ins; refused without checking the password until the lock ends (429).
+    /// The same answer whether or not the login exists.
+    #[error("sign-in locked for {minutes} minutes")]
+    SignInLocked { minutes: i64 },
+
+    /// No account has this id (404).
+    #[error("no account {0}")]
+    UnknownAccount(i64),
+
+    /// The action was done but its audit entry could not be written (500).
+    #[error("the audit entry could not be written")]
+    AuditFailed,
+
+    /// A fault with no better variant (randomness, password hashing); the cause is logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+
     /// The health check could not read the database.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] StorageError),
 }
 
 impl ApiError {
+    /// A fault whose cause goes to the log, never to the client.
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(error.to_string())
+    }
+
+    /// 403: the principal's role may not do this.
+    pub fn forbidden_role(principal: &crate::auth::Principal) -> ApiError {
+        ApiError::Forbidden {
+            message_zh: format!("你的角色（{}）无权进行此操作。", principal.role.name_zh()),
+            message_en: format!("Your role ({}) may not do this.", principal.role.name_en()),
+        }
+    }
+
     /// A 400 about one named field (a query parameter, a header or the path).
     pub fn malformed_field(
         field: &str,
@@ -179,6 +235,7 @@ fn storage_response(error: StorageError) -> (StatusCode, ErrorBody) {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut allow = None;
+        let mut retry_after: Option<i64> = None;
         let (status, body) = match self {
             ApiError::Storage(error) => storage_response(error),
             ApiError::Malformed {
@@ -253,6 +310,86 @@ impl IntoResponse for ApiError {
                     Vec::new(),
                 ),
             ),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                body(
+                    "unauthenticated",
+                    "请先登录。",
+                    "Sign in first.",
+                    Vec::new(),
+                ),
+            ),
+            ApiError::Forbidden {
+                message_zh,
+                message_en,
+            } => (
+                StatusCode::FORBIDDEN,
+                body("forbidden", message_zh, message_en, Vec::new()),
+            ),
+            ApiError::CsrfRejected => (
+                StatusCode::FORBIDDEN,
+                body(
+                    "csrf",
+                    "请求缺少有效的防伪令牌（CSRF），未执行。请刷新页面后重新提交；接口调用须在请求头 X-CSRF-Token 中附上会话的令牌。",
+                    "The request lacks a valid anti-forgery (CSRF) token and was not carried out. Reload the page and submit again; API calls must send the session's token in the X-CSRF-Token header.",
+                    Vec::new(),
+                ),
+            ),
+            ApiError::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                body(
+                    "password_change_required",
+                    "请先修改密码（/account/password），然后才能继续。",
+                    "Change your password first (/account/password), then continue.",
+                    Vec::new(),
+                ),
+            ),
+            ApiError::SignInFailed => (
+                StatusCode::UNAUTHORIZED,
+                body(
+                    "sign_in_failed",
+                    crate::auth::handlers::SIGN_IN_FAILED_ZH,
+                    crate::auth::handlers::SIGN_IN_FAILED_EN,
+                    Vec::new(),
+                ),
+            ),
+            ApiError::SignInLocked { minutes } => {
+                retry_after = Some(minutes * 60);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    body(
+                        "sign_in_locked",
+                        crate::auth::handlers::locked_message_zh(minutes),
+                        crate::auth::handlers::locked_message_en(minutes),
+                        Vec::new(),
+                    ),
+                )
+            }
+            ApiError::UnknownAccount(id) => (
+                StatusCode::NOT_FOUND,
+                body(
+                    "not_found",
+                    format!("找不到编号为{id}的账号。"),
+                    format!("There is no account with id {id}."),
+                    Vec::new(),
+                ),
+            ),
+            ApiError::AuditFailed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                body(
+                    "audit_failed",
+                    "操作已完成，但未能写入审计日志。请联系系统管理员。",
+                    "The action was carried out, but it could not be written to the audit log. Tell the system administrator.",
+                    Vec::new(),
+                ),
+            ),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, "a request failed on an internal fault");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    body("internal", INTERNAL_ZH, INTERNAL_EN, Vec::new()),
+                )
+            }
             ApiError::Unavailable(cause) => {
                 tracing::error!(error = %cause, source = ?std::error::Error::source(&cause), "the health check could not read the database");
                 (
@@ -267,6 +404,11 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         if let Some(allowed) = allow {
             response
                 .headers_mut()

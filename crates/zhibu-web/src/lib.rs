@@ -11,8 +11,11 @@
 //! - `findings`, `catalogue`, `health`: the compliance report, the rule catalogue, `/healthz`.
 //! - `extract`: request extractors whose errors name the field at fault.
 //! - [`error`]: [`ApiError`] and [`ErrorBody`].
+//! - [`auth`]: accounts, sessions, roles scoped to the org tree, CSRF and the audit log. Every
+//!   route but sign-in, `/healthz` and the OpenAPI document needs a signed-in [`auth::Principal`].
 
 pub mod areas;
+pub mod auth;
 pub mod catalogue;
 pub mod error;
 pub mod extract;
@@ -23,11 +26,11 @@ pub mod records;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -38,13 +41,38 @@ use zhibu_storage::Repository;
 pub use error::{ApiError, ErrorBody};
 pub use records::API_PREFIX;
 
+/// How sessions are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// Mark the session cookie `Secure` (the server is reached over TLS, directly or behind a
+    /// proxy): `--secure-cookies` / `ZHIBU_SECURE_COOKIES=1`.
+    pub secure_cookies: bool,
+    /// How long a session lasts after sign-in.
+    pub session_lifetime: chrono::Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        // A working day: long enough not to interrupt a clerk, short enough that a forgotten
+        // session on a shared office PC does not last until tomorrow.
+        AuthSettings {
+            secure_cookies: false,
+            session_lifetime: chrono::Duration::hours(10),
+        }
+    }
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub repository: Repository,
     /// Today's date in China Standard Time. The engine never reads the clock; this is where the
-    /// date it is given comes from, so tests can fix it.
+    /// date it is given comes from, so tests can fix it. Instants (session expiry, the audit log)
+    /// come from the repository's clock.
     pub today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+    pub auth: AuthSettings,
+    /// Failed sign-ins of logins that have no account (see `auth::handlers`).
+    pub(crate) unknown_logins: Arc<Mutex<auth::handlers::UnknownLoginFailures>>,
 }
 
 impl AppState {
@@ -52,7 +80,17 @@ impl AppState {
         repository: Repository,
         today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
     ) -> AppState {
-        AppState { repository, today }
+        AppState {
+            repository,
+            today,
+            auth: AuthSettings::default(),
+            unknown_logins: Arc::new(Mutex::new(auth::handlers::UnknownLoginFailures::default())),
+        }
+    }
+
+    pub fn with_auth(mut self, auth: AuthSettings) -> AppState {
+        self.auth = auth;
+        self
     }
 
     /// A state whose "today" is the current date in China.
@@ -69,16 +107,44 @@ impl AppState {
     }
 }
 
-/// The whole application: `/healthz` and the API under `/api/v1`.
+/// The whole application: `/healthz`, the API under `/api/v1`, and the sign-in forms.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(areas::router())
         .route("/findings", get(findings::findings))
         .route("/rules", get(catalogue::list_rules))
         .route("/rules/{id}", get(catalogue::read_rule))
+        .route(
+            "/session",
+            get(auth::handlers::read_session)
+                .post(auth::handlers::api_sign_in)
+                .delete(auth::handlers::api_sign_out),
+        )
+        .route(
+            "/accounts",
+            get(auth::handlers::list_accounts).post(auth::handlers::api_create_account),
+        )
+        .route(
+            "/accounts/{id}/reset",
+            post(auth::handlers::api_reset_password),
+        )
+        .route("/audit", get(auth::audit::search))
         .route("/openapi.json", get(openapi_json));
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route(
+            "/login",
+            get(auth::handlers::login_form).post(auth::handlers::login_submit),
+        )
+        .route("/logout", post(auth::handlers::logout))
+        .route(
+            "/account/password",
+            get(auth::handlers::password_form).post(auth::handlers::password_submit),
+        )
+        .route(
+            "/admin/accounts/{id}/reset",
+            post(auth::handlers::admin_reset_password),
+        )
         .nest(API_PREFIX, api)
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -101,7 +167,7 @@ async fn method_not_allowed() -> ApiError {
 #[openapi(
     info(
         title = "Zhibu API",
-        description = "The JSON API of Zhibu, record-keeping and compliance for grassroots Party branches. Every error answers with the same body: a code, a message in Chinese and in English, and the fields at fault. Writes name the person making them in the `X-Zhibu-Actor` header."
+        description = "The JSON API of Zhibu, record-keeping and compliance for grassroots Party branches. Every error answers with the same body: a code, a message in Chinese and in English, and the fields at fault. Every route but `POST /session` needs a session: sign in with `POST /api/v1/session` (or the `/login` form) and send the `zhibu_session` cookie; every write also sends the session's CSRF token (from `GET /api/v1/session`) in the `X-CSRF-Token` header. What each role may read and write, and where, is in docs/AUTHORIZATION.md; records outside the account's subtree answer 404."
     ),
     paths(health::healthz)
 )]
@@ -112,6 +178,13 @@ struct RootApi;
     findings::findings,
     catalogue::list_rules,
     catalogue::read_rule,
+    auth::handlers::read_session,
+    auth::handlers::api_sign_in,
+    auth::handlers::api_sign_out,
+    auth::handlers::list_accounts,
+    auth::handlers::api_create_account,
+    auth::handlers::api_reset_password,
+    auth::audit::search,
     openapi_json
 ))]
 struct VersionOneApi;
@@ -148,9 +221,13 @@ pub async fn serve_until(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Connection info gives the audit log the client's address.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,162 @@
+//! Who may do what, where: one table, role × area × action. docs/AUTHORIZATION.md is this table in
+//! prose, and the authorization test walks every route against it.
+//!
+//! "Where" is always the principal's subtree (an administrator's is the whole tree). A record is in
+//! the subtree when its org path starts with the path of the principal's org; for a create or an
+//! amendment the org the new body names must be inside too, so that nobody can move a record out
+//! of reach or write one into someone else's branch.
+
+use serde::Serialize;
+
+use super::Role;
+
+/// A part of the application, one per kind of record plus the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Area {
+    Orgs,
+    Members,
+    Meetings,
+    Talks,
+    CommitteeTerms,
+    LocalRules,
+    Exemptions,
+    /// The compliance report of an org's subtree.
+    Findings,
+    /// The national rule catalogue (public law, the same for everyone).
+    Rules,
+    /// The audit log.
+    Audit,
+    /// Accounts: creating them, resetting passwords.
+    Accounts,
+    /// One's own session: who am I, my CSRF token, my password.
+    OwnAccount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Read one record, list records, read a record's history.
+    Read,
+    Create,
+    Amend,
+    Delete,
+}
+
+/// How far an action reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Denied,
+    /// Anywhere in the principal's subtree (everywhere for an administrator).
+    InScope,
+    /// Strictly below the principal's own org: committee staff manage the orgs under their
+    /// committee, not the committee itself.
+    BelowScope,
+    /// Only records about the principal as a member: their own member record, the meetings whose
+    /// roster they were on, the talks they took part in.
+    Own,
+}
+
+use Access::{BelowScope as B, Denied as D, InScope as S, Own as O};
+
+/// Role order in each row: administrator, committee staff, branch secretary, branch committee
+/// member, member (the order of [`Role::ALL`]).
+pub const POLICY: &[(Area, Action, [Access; 5])] = &[
+    (Area::Orgs, Action::Read, [S, S, S, S, S]),
+    (Area::Orgs, Action::Create, [S, S, D, D, D]),
+    (Area::Orgs, Action::Amend, [S, B, D, D, D]),
+    (Area::Orgs, Action::Delete, [S, B, D, D, D]),
+    (Area::Members, Action::Read, [S, S, S, S, O]),
+    (Area::Members, Action::Create, [S, S, S, S, D]),
+    (Area::Members, Action::Amend, [S, S, S, S, D]),
+    (Area::Members, Action::Delete, [S, S, S, D, D]),
+    (Area::Meetings, Action::Read, [S, S, S, S, O]),
+    (Area::Meetings, Action::Create, [S, S, S, S, D]),
+    (Area::Meetings, Action::Amend, [S, S, S, S, D]),
+    (Area::Meetings, Action::Delete, [S, S, S, D, D]),
+    (Area::Talks, Action::Read, [S, S, S, S, O]),
+    (Area::Talks, Action::Create, [S, S, S, S, D]),
+    (Area::Talks, Action::Amend, [S, S, S, S, D]),
+    (Area::Talks, Action::Delete, [S, S, S, D, D]),
+    (Area::CommitteeTerms, Action::Read, [S, S, S, S, S]),
+    (Area::CommitteeTerms, Action::Create, [S, S, S, D, D]),
+    (Area::CommitteeTerms, Action::Amend, [S, S, S, D, D]),
+    (Area::CommitteeTerms, Action::Delete, [S, S, S, D, D]),
+    (Area::LocalRules, Action::Read, [S, S, S, S, D]),
+    (Area::LocalRules, Action::Create, [S, S, D, D, D]),
+    (Area::LocalRules, Action::Amend, [S, S, D, D, D]),
+    (Area::LocalRules, Action::Delete, [S, S, D, D, D]),
+    (Area::Exemptions, Action::Read, [S, S, S, S, D]),
+    (Area::Exemptions, Action::Create, [S, S, D, D, D]),
+    (Area::Exemptions, Action::Amend, [S, S, D, D, D]),
+    // Exemptions are amended, never deleted (the route answers 405 to everyone).
+    (Area::Exemptions, Action::Delete, [D, D, D, D, D]),
+    (Area::Findings, Action::Read, [S, S, S, S, D]),
+    (Area::Rules, Action::Read, [S, S, S, S, S]),
+    (Area::Audit, Action::Read, [S, D, D, D, D]),
+    (Area::Accounts, Action::Read, [S, D, D, D, D]),
+    (Area::Accounts, Action::Create, [S, D, D, D, D]),
+    (Area::Accounts, Action::Amend, [S, D, D, D, D]),
+    (Area::OwnAccount, Action::Read, [S, S, S, S, S]),
+    (Area::OwnAccount, Action::Amend, [S, S, S, S, S]),
+];
+
+fn role_index(role: Role) -> usize {
+    match role {
+        Role::Administrator => 0,
+        Role::CommitteeStaff => 1,
+        Role::BranchSecretary => 2,
+        Role::BranchCommitteeMember => 3,
+        Role::Member => 4,
+    }
+}
+
+/// What the table says; an area and action missing from it is denied.
+pub fn access(role: Role, area: Area, action: Action) -> Access {
+    POLICY
+        .iter()
+        .find(|(row_area, row_action, _)| *row_area == area && *row_action == action)
+        .map_or(Access::Denied, |(_, _, row)| row[role_index(role)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_roles_are_in_the_order_the_table_assumes() {
+        for (index, role) in Role::ALL.into_iter().enumerate() {
+            assert_eq!(role_index(role), index);
+        }
+    }
+
+    #[test]
+    fn every_area_and_action_appears_at_most_once() {
+        for (index, (area, action, _)) in POLICY.iter().enumerate() {
+            assert!(
+                !POLICY[index + 1..]
+                    .iter()
+                    .any(|(a, b, _)| a == area && b == action),
+                "{area:?} {action:?} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn members_never_write_and_only_administrators_see_the_audit_log() {
+        for (area, action, row) in POLICY {
+            if *action != Action::Read && *area != Area::OwnAccount {
+                assert_eq!(row[4], Access::Denied, "{area:?} {action:?}");
+            }
+        }
+        assert_eq!(
+            access(Role::CommitteeStaff, Area::Audit, Action::Read),
+            Access::Denied
+        );
+        assert_eq!(
+            access(Role::Administrator, Area::Audit, Action::Read),
+            Access::InScope
+        );
+    }
+}
