@@ -11,6 +11,7 @@ use zhibu_core::rules::{
 use zhibu_core::{OrgLevel, UnitKind};
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 
 /// One rule of the catalogue: what it requires, where that is written, and its versions.
@@ -87,7 +88,7 @@ impl From<&RuleDefinition> for RuleSummary {
     summary = "规则目录 / the national rule catalogue",
     responses((status = 200, description = "Every national rule, with its citation and versions", body = RuleList)),
 )]
-pub async fn list_rules(State(state): State<AppState>) -> Json<RuleList> {
+pub async fn list_rules(State(state): State<AppState>, _principal: Principal) -> Json<RuleList> {
     Json(RuleList {
         rules: state
             .repository
@@ -114,6 +115,7 @@ pub async fn list_rules(State(state): State<AppState>) -> Json<RuleList> {
 )]
 pub async fn read_rule(
     State(state): State<AppState>,
+    _principal: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<RuleSummary>, ApiError> {
     match state.repository.catalogue().get(&id) {

@@ -17,8 +17,6 @@ use zhibu_core::{FieldError, ValidationErrors};
 
 use crate::error::ApiError;
 
-/// The header naming the person making a change, until accounts arrive.
-pub const ACTOR_HEADER: &str = "x-zhibu-actor";
 /// The header that makes a `POST` safe to repeat.
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
@@ -349,48 +347,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdParam {
                 ),
             )),
         }
-    }
-}
-
-/// The person making a change, from the `X-Zhibu-Actor` header (UTF-8, so a Chinese name can be
-/// sent as it is). Required on every write; accounts will replace it.
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let missing = || {
-            ApiError::malformed_field(
-                "X-Zhibu-Actor",
-                "required",
-                "修改数据须注明操作人：请在请求头 X-Zhibu-Actor 中填写你的姓名或账号",
-                "a change must say who makes it: put your name or account in the X-Zhibu-Actor header",
-            )
-        };
-        let value = parts.headers.get(ACTOR_HEADER).ok_or_else(missing)?;
-        let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
-            return Err(ApiError::malformed_field(
-                "X-Zhibu-Actor",
-                "not_utf8",
-                "请求头 X-Zhibu-Actor 须为UTF-8文本",
-                "the X-Zhibu-Actor header must be UTF-8 text",
-            ));
-        };
-        let actor = text.trim();
-        if actor.is_empty() {
-            return Err(missing());
-        }
-        if actor.chars().count() > MAX_HEADER_CHARS {
-            return Err(ApiError::malformed_field(
-                "X-Zhibu-Actor",
-                "too_long",
-                format!("请求头 X-Zhibu-Actor 不能超过{MAX_HEADER_CHARS}个字符"),
-                format!("the X-Zhibu-Actor header must not exceed {MAX_HEADER_CHARS} characters"),
-            ));
-        }
-        Ok(Actor(actor.to_string()))
     }
 }
 

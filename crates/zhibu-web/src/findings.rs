@@ -16,6 +16,7 @@ use zhibu_core::rules::LocalRuleAction;
 use zhibu_storage::StorageError;
 
 use crate::AppState;
+use crate::auth::{Access, Action, Area, Principal};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiQuery;
 
@@ -89,13 +90,19 @@ fn is_known_rule(state: &AppState, snapshot: &Snapshot, rule: &str) -> bool {
     params(FindingsParams),
     responses(
         (status = 200, description = "The engine's report, filtered as asked", body = Report),
-        (status = 400, description = "A bad query parameter (an unknown organization, `to` before `from`, an unknown status or rule)", body = ErrorBody),
+        (status = 400, description = "A bad query parameter (an unknown organization or one outside the account's subtree, `to` before `from`, an unknown status or rule)", body = ErrorBody),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 403, description = "The role does not see findings (members)", body = ErrorBody),
     ),
 )]
 pub async fn findings(
     State(state): State<AppState>,
+    principal: Principal,
     ApiQuery(params): ApiQuery<FindingsParams>,
 ) -> Result<Json<Report>, ApiError> {
+    if principal.allows(Area::Findings, Action::Read) == Access::Denied {
+        return Err(ApiError::forbidden_role(&principal));
+    }
     let today = (state.today)();
     // The first day of the year always exists, so `with_ordinal(1)` cannot fail on a real date.
     let from = params
@@ -128,16 +135,21 @@ pub async fn findings(
         None => Vec::new(),
     };
     let root = OrgId(params.org);
+    let unknown_org = || {
+        ApiError::malformed_field(
+            "org",
+            "unknown_org",
+            format!("党组织{root}不存在"),
+            format!("organization {root} does not exist"),
+        )
+    };
+    // An org outside the principal's subtree answers exactly as one that does not exist.
+    if !principal.can_see_org(&state.repository, root).await? {
+        return Err(unknown_org());
+    }
     let snapshot = match state.repository.load_snapshot(root, from, to).await {
         Ok(snapshot) => snapshot,
-        Err(StorageError::NotFound { id, .. }) if id == root.0 => {
-            return Err(ApiError::malformed_field(
-                "org",
-                "unknown_org",
-                format!("党组织{root}不存在"),
-                format!("organization {root} does not exist"),
-            ));
-        }
+        Err(StorageError::NotFound { id, .. }) if id == root.0 => return Err(unknown_org()),
         Err(error) => return Err(error.into()),
     };
     if let Some(rule) = params.rule.as_deref()

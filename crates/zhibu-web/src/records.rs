@@ -13,13 +13,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
-use zhibu_core::{ChangeOperation, OrgId, Record, RecordKind, RecordVersion, Stored};
-use zhibu_storage::{ChangeMeta, ContextCheck, ListRequest, StorageError};
+use zhibu_core::{OrgId, RecordKind, RecordVersion, Stored};
+use zhibu_storage::{ChangeMeta, ListRequest, StorageError};
 
 use crate::AppState;
+use crate::auth::policy::{Access, Action};
+use crate::auth::scope::{ScopedRecord, check_write, filter_for_reader, readable_row};
+use crate::auth::{AuditTarget, ConfineError, Principal, audit};
 use crate::error::ApiError;
-use crate::extract::{Actor, IdempotencyKey};
+use crate::extract::IdempotencyKey;
 
 /// Where the JSON API lives; `Location` headers and the OpenAPI document use it.
 pub const API_PREFIX: &str = "/api/v1";
@@ -109,26 +113,75 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
-/// `POST /{area}`: validates and stores a new record as version 1.
-pub async fn create<T: ContextCheck>(
+/// The audit action of a change: exemptions have their own, so that an inspector finds every
+/// exemption granted with one search.
+fn audit_action(kind: RecordKind, operation: &str) -> String {
+    match kind {
+        RecordKind::Exemption => format!("exemption_{operation}"),
+        _ => operation.to_string(),
+    }
+}
+
+/// Writes the audit entry of a change to record `id`, with the org path it now has.
+async fn audit_change(
     state: &AppState,
-    Actor(actor): Actor,
+    principal: &Principal,
+    kind: RecordKind,
+    operation: &str,
+    id: i64,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    let org_path = match state.repository.backend().get(id).await? {
+        Some(row) => Some(row.org_path),
+        None => None,
+    };
+    let target = AuditTarget {
+        kind: Some(kind.as_str().to_string()),
+        id: Some(id),
+        org_path,
+    };
+    audit(
+        state,
+        Some(principal),
+        &audit_action(kind, operation),
+        target,
+        detail,
+    )
+    .await
+}
+
+/// `POST /{area}`: validates and stores a new record as version 1.
+pub async fn create<T: ScopedRecord>(
+    state: &AppState,
+    principal: &Principal,
     IdempotencyKey(key): IdempotencyKey,
     body: T,
     collection: &str,
 ) -> Result<Created<T>, ApiError> {
+    check_write::<T>(state, principal, Action::Create, None, Some(&body)).await?;
     let replayable = key.is_some();
     let meta = ChangeMeta {
-        actor,
+        actor: principal.login.clone(),
         reason: None,
         idempotency_key: key,
         entered_at: None,
     };
     match state.repository.create(body, &meta).await {
-        Ok(stored) => Ok(Created {
-            location: format!("{API_PREFIX}{collection}/{}", stored.id),
-            stored,
-        }),
+        Ok(stored) => {
+            audit_change(
+                state,
+                principal,
+                T::KIND,
+                "create",
+                stored.id,
+                json!({"version": stored.version}),
+            )
+            .await?;
+            Ok(Created {
+                location: format!("{API_PREFIX}{collection}/{}", stored.id),
+                stored,
+            })
+        }
         // A create only reports "not found" when its idempotency key points at a record that is
         // not of this kind (or no longer exists): the key was reused for something else.
         Err(StorageError::NotFound { kind, .. }) if replayable && kind == T::KIND => {
@@ -138,45 +191,48 @@ pub async fn create<T: ContextCheck>(
     }
 }
 
-/// `GET /{area}/{id}`: the current version.
-pub async fn read<T: Record>(state: &AppState, id: i64) -> Result<Json<Stored<T>>, ApiError> {
-    match state.repository.get::<T>(T::Id::from(id)).await {
-        Ok(stored) => Ok(Json(stored)),
-        Err(StorageError::NotFound { kind, id }) => {
-            Err(not_found_or_deleted(state, kind, id).await)
-        }
-        Err(error) => Err(error.into()),
+/// `GET /{area}/{id}`: the current version, if the principal may read it.
+pub async fn read<T: ScopedRecord>(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+) -> Result<Json<Stored<T>>, ApiError> {
+    let row = readable_row::<T>(state, principal, id).await?;
+    if row.deleted {
+        return Err(ApiError::Storage(StorageError::Deleted { id }));
     }
-}
-
-/// The repository does not find deleted records; their history does, and a client that follows
-/// an old link deserves 410 ("it was deleted") rather than 404 ("it never existed").
-async fn not_found_or_deleted(state: &AppState, kind: RecordKind, id: i64) -> ApiError {
-    match state.repository.history(kind, id).await {
-        Ok(versions)
-            if versions
-                .last()
-                .is_some_and(|version| version.operation == ChangeOperation::Delete) =>
-        {
-            ApiError::Storage(StorageError::Deleted { id })
+    let access = principal.allows(T::AREA, Action::Read);
+    let mut stored = state.repository.get::<T>(T::Id::from(id)).await?;
+    match filter_for_reader(principal, access, id, stored.body) {
+        Some(body) => {
+            stored.body = body;
+            Ok(Json(stored))
         }
-        Ok(_) | Err(StorageError::NotFound { .. }) => {
-            ApiError::Storage(StorageError::NotFound { kind, id })
-        }
-        Err(error) => error.into(),
+        None => Err(ApiError::Storage(StorageError::NotFound {
+            kind: T::KIND,
+            id,
+        })),
     }
 }
 
 /// `PUT /{area}/{id}`: stores the whole new record as the next version.
-pub async fn amend<T: ContextCheck>(
+pub async fn amend<T: ScopedRecord>(
     state: &AppState,
-    Actor(actor): Actor,
+    principal: &Principal,
     id: i64,
     request: AmendRequest<T>,
 ) -> Result<Json<Stored<T>>, ApiError> {
+    check_write::<T>(
+        state,
+        principal,
+        Action::Amend,
+        Some(id),
+        Some(&request.record),
+    )
+    .await?;
     let meta = ChangeMeta {
-        actor,
-        reason: Some(request.reason),
+        actor: principal.login.clone(),
+        reason: Some(request.reason.clone()),
         idempotency_key: None,
         entered_at: None,
     };
@@ -189,19 +245,29 @@ pub async fn amend<T: ContextCheck>(
             &meta,
         )
         .await?;
+    audit_change(
+        state,
+        principal,
+        T::KIND,
+        "amend",
+        id,
+        json!({"version": stored.version, "reason": request.reason}),
+    )
+    .await?;
     Ok(Json(stored))
 }
 
 /// `DELETE /{area}/{id}`: appends a final version marking the record deleted.
-pub async fn delete<T: Record>(
+pub async fn delete<T: ScopedRecord>(
     state: &AppState,
-    Actor(actor): Actor,
+    principal: &Principal,
     id: i64,
     request: DeleteRequest,
 ) -> Result<StatusCode, ApiError> {
+    check_write::<T>(state, principal, Action::Delete, Some(id), None).await?;
     let meta = ChangeMeta {
-        actor,
-        reason: Some(request.reason),
+        actor: principal.login.clone(),
+        reason: Some(request.reason.clone()),
         idempotency_key: None,
         entered_at: None,
     };
@@ -209,14 +275,38 @@ pub async fn delete<T: Record>(
         .repository
         .delete::<T>(T::Id::from(id), request.expected_version, &meta)
         .await?;
+    audit_change(
+        state,
+        principal,
+        T::KIND,
+        "delete",
+        id,
+        json!({"version": request.expected_version + 1, "reason": request.reason}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /{area}`: one page of current records, filtered.
-pub async fn list<T: Record>(
+fn unknown_subtree(id: i64) -> ApiError {
+    ApiError::malformed_field(
+        "subtree",
+        "unknown_org",
+        format!("党组织{id}不存在"),
+        format!("organization {id} does not exist"),
+    )
+}
+
+/// `GET /{area}`: one page of current records, filtered, confined to the principal's subtree.
+/// A `subtree` outside it answers exactly as one that does not exist.
+pub async fn list<T: ScopedRecord>(
     state: &AppState,
+    principal: &Principal,
     params: ListParams,
 ) -> Result<Json<RecordPage<Stored<T>>>, ApiError> {
+    let access = principal.allows(T::AREA, Action::Read);
+    if access == Access::Denied {
+        return Err(ApiError::forbidden_role(principal));
+    }
     if let Some(limit) = params.limit
         && !(1..=MAX_PAGE_SIZE).contains(&limit)
     {
@@ -237,8 +327,22 @@ pub async fn list<T: Record>(
             "`to` is before `from`",
         ));
     }
+    let subtree = match principal
+        .confine(&state.repository, params.subtree.map(OrgId))
+        .await
+    {
+        Ok(subtree) => subtree,
+        Err(ConfineError::Outside(org)) => return Err(unknown_subtree(org.0)),
+        Err(ConfineError::NoScope) => {
+            return Ok(Json(RecordPage {
+                items: Vec::new(),
+                next_after: None,
+            }));
+        }
+        Err(ConfineError::Storage(error)) => return Err(error.into()),
+    };
     let request = ListRequest {
-        subtree: params.subtree.map(OrgId),
+        subtree,
         event_from: params.from,
         event_to: params.to,
         after_id: params.after,
@@ -246,27 +350,42 @@ pub async fn list<T: Record>(
     };
     match state.repository.list::<T>(&request).await {
         Ok(page) => Ok(Json(RecordPage {
-            items: page.items,
+            items: page
+                .items
+                .into_iter()
+                .filter_map(|mut stored| {
+                    let body = filter_for_reader(principal, access, stored.id, stored.body)?;
+                    stored.body = body;
+                    Some(stored)
+                })
+                .collect(),
             next_after: page.next_after,
         })),
         Err(StorageError::NotFound {
             kind: RecordKind::Org,
             id,
-        }) if params.subtree == Some(id) => Err(ApiError::malformed_field(
-            "subtree",
-            "unknown_org",
-            format!("党组织{id}不存在"),
-            format!("organization {id} does not exist"),
-        )),
+        }) if params.subtree == Some(id) => Err(unknown_subtree(id)),
         Err(error) => Err(error.into()),
     }
 }
 
-/// `GET /{area}/{id}/history`: every version, oldest first.
-pub async fn history<T: Record>(
+/// `GET /{area}/{id}/history`: every version, oldest first. A member sees the history of their
+/// own member record only: older versions of a meeting hold other people's attendance.
+pub async fn history<T: ScopedRecord>(
     state: &AppState,
+    principal: &Principal,
     id: i64,
 ) -> Result<Json<RecordHistory>, ApiError> {
+    let row = readable_row::<T>(state, principal, id).await?;
+    if principal.allows(T::AREA, Action::Read) == Access::Own
+        && !(T::KIND == RecordKind::Member
+            && principal.member_id.map(|member| member.0) == Some(row.id))
+    {
+        return Err(ApiError::Storage(StorageError::NotFound {
+            kind: T::KIND,
+            id,
+        }));
+    }
     let versions = state.repository.history(T::KIND, id).await?;
     Ok(Json(RecordHistory { versions }))
 }
@@ -298,14 +417,16 @@ macro_rules! record_routes {
             description = "Appends a final version marking the record deleted; its history stays readable. Send `expected_version` and `reason` either as a JSON body or as query parameters, not both.",
             params(
                 ("id" = i64, Path, description = "The record id"),
-                ("X-Zhibu-Actor" = String, Header, description = "Who makes the change (UTF-8)"),
+                ("X-CSRF-Token" = String, Header, description = "The session's CSRF token (from `GET /api/v1/session`); the change is recorded under the signed-in account"),
                 ("expected_version" = Option<i32>, Query, description = "The version being deleted, as last read; required unless the body gives it"),
                 ("reason" = Option<String>, Query, description = "Why the record is deleted; required unless the body gives it"),
             ),
             request_body(content = Option<$crate::records::DeleteRequest>, description = "Instead of the query parameters"),
             responses(
+                (status = 401, description = "Not signed in", body = $crate::error::ErrorBody),
+                (status = 403, description = "The role may not do this here, or the CSRF token is missing", body = $crate::error::ErrorBody),
                 (status = 204, description = "Deleted"),
-                (status = 400, description = "Missing actor or malformed input", body = $crate::error::ErrorBody),
+                (status = 400, description = "Malformed input", body = $crate::error::ErrorBody),
                 (status = 404, description = "No such record", body = $crate::error::ErrorBody),
                 (status = 409, description = "Someone else amended the record meanwhile", body = $crate::error::ErrorBody),
                 (status = 410, description = "Already deleted", body = $crate::error::ErrorBody),
@@ -314,11 +435,11 @@ macro_rules! record_routes {
         )]
         pub async fn delete(
             axum::extract::State(state): axum::extract::State<$crate::AppState>,
-            actor: $crate::extract::Actor,
+            principal: $crate::auth::Principal,
             $crate::extract::IdParam(id): $crate::extract::IdParam,
             $crate::records::DeleteInstruction(request): $crate::records::DeleteInstruction,
         ) -> Result<axum::http::StatusCode, $crate::error::ApiError> {
-            $crate::records::delete::<$record>(&state, actor, id, request).await
+            $crate::records::delete::<$record>(&state, &principal, id, request).await
         }
 
         /// The routes of this area, relative to `/api/v1`.
@@ -351,7 +472,7 @@ macro_rules! record_routes {
         $crate::records::record_routes!(@common $record, $name, $name_zh, $collection, $item, $history, $tag);
 
         /// Refuses `DELETE` with an explanation, rather than axum's bare 405.
-        async fn delete_refused() -> $crate::error::ApiError {
+        async fn delete_refused(_principal: $crate::auth::Principal) -> $crate::error::ApiError {
             $crate::error::ApiError::MethodNotAllowed { message_zh: $refusal_zh.into(), message_en: $refusal_en.into(), allow: Some("GET, PUT") }
         }
 
@@ -381,13 +502,15 @@ macro_rules! record_routes {
             summary = concat!("新建", $name_zh, " / create a ", $name),
             description = "Validates the record on its own and against the records around it, then stores it as version 1. Repeating the request with the same `Idempotency-Key` returns the record the first request created.",
             params(
-                ("X-Zhibu-Actor" = String, Header, description = "Who makes the change (UTF-8)"),
+                ("X-CSRF-Token" = String, Header, description = "The session's CSRF token (from `GET /api/v1/session`); the change is recorded under the signed-in account"),
                 ("Idempotency-Key" = Option<String>, Header, description = "Makes a repeated submission return the first record instead of creating a second"),
             ),
             request_body = $record,
             responses(
+                (status = 401, description = "Not signed in", body = $crate::error::ErrorBody),
+                (status = 403, description = "The role may not do this here, or the CSRF token is missing", body = $crate::error::ErrorBody),
                 (status = 201, description = "Created; `Location` has its address", body = zhibu_core::Stored<$record>),
-                (status = 400, description = "Missing actor, malformed JSON", body = $crate::error::ErrorBody),
+                (status = 400, description = "Malformed JSON", body = $crate::error::ErrorBody),
                 (status = 409, description = "The idempotency key was used for another kind of record", body = $crate::error::ErrorBody),
                 (status = 415, description = "The body is not declared as JSON", body = $crate::error::ErrorBody),
                 (status = 422, description = "The record is invalid; `fields` names each problem", body = $crate::error::ErrorBody),
@@ -395,11 +518,11 @@ macro_rules! record_routes {
         )]
         pub async fn create(
             axum::extract::State(state): axum::extract::State<$crate::AppState>,
-            actor: $crate::extract::Actor,
+            principal: $crate::auth::Principal,
             key: $crate::extract::IdempotencyKey,
             $crate::extract::ApiJson(body): $crate::extract::ApiJson<$record>,
         ) -> Result<$crate::records::Created<$record>, $crate::error::ApiError> {
-            $crate::records::create(&state, actor, key, body, $collection).await
+            $crate::records::create(&state, &principal, key, body, $collection).await
         }
 
         #[utoipa::path(
@@ -410,15 +533,18 @@ macro_rules! record_routes {
             summary = concat!("列出", $name_zh, " / list ", $name, " records"),
             params($crate::records::ListParams),
             responses(
+                (status = 401, description = "Not signed in", body = $crate::error::ErrorBody),
+                (status = 403, description = "The role may not do this here, or the CSRF token is missing", body = $crate::error::ErrorBody),
                 (status = 200, description = "One page, in id order", body = $crate::records::RecordPage<zhibu_core::Stored<$record>>),
                 (status = 400, description = "A bad query parameter", body = $crate::error::ErrorBody),
             ),
         )]
         pub async fn list(
             axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            principal: $crate::auth::Principal,
             $crate::extract::ApiQuery(params): $crate::extract::ApiQuery<$crate::records::ListParams>,
         ) -> Result<axum::Json<$crate::records::RecordPage<zhibu_core::Stored<$record>>>, $crate::error::ApiError> {
-            $crate::records::list::<$record>(&state, params).await
+            $crate::records::list::<$record>(&state, &principal, params).await
         }
 
         #[utoipa::path(
@@ -429,6 +555,8 @@ macro_rules! record_routes {
             summary = concat!("读取", $name_zh, " / read a ", $name),
             params(("id" = i64, Path, description = "The record id")),
             responses(
+                (status = 401, description = "Not signed in", body = $crate::error::ErrorBody),
+                (status = 403, description = "The role may not do this here, or the CSRF token is missing", body = $crate::error::ErrorBody),
                 (status = 200, description = "The current version", body = zhibu_core::Stored<$record>),
                 (status = 404, description = "No such record", body = $crate::error::ErrorBody),
                 (status = 410, description = "Deleted; its history can still be read", body = $crate::error::ErrorBody),
@@ -436,9 +564,10 @@ macro_rules! record_routes {
         )]
         pub async fn read(
             axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            principal: $crate::auth::Principal,
             $crate::extract::IdParam(id): $crate::extract::IdParam,
         ) -> Result<axum::Json<zhibu_core::Stored<$record>>, $crate::error::ApiError> {
-            $crate::records::read::<$record>(&state, id).await
+            $crate::records::read::<$record>(&state, &principal, id).await
         }
 
         #[utoipa::path(
@@ -450,12 +579,14 @@ macro_rules! record_routes {
             description = "Stores the whole new record as the next version, with who, when and why. Refused with 409, and nothing written, if someone amended the record since `expected_version`.",
             params(
                 ("id" = i64, Path, description = "The record id"),
-                ("X-Zhibu-Actor" = String, Header, description = "Who makes the change (UTF-8)"),
+                ("X-CSRF-Token" = String, Header, description = "The session's CSRF token (from `GET /api/v1/session`); the change is recorded under the signed-in account"),
             ),
             request_body = $crate::records::AmendRequest<$record>,
             responses(
+                (status = 401, description = "Not signed in", body = $crate::error::ErrorBody),
+                (status = 403, description = "The role may not do this here, or the CSRF token is missing", body = $crate::error::ErrorBody),
                 (status = 200, description = "The new current version", body = zhibu_core::Stored<$record>),
-                (status = 400, description = "Missing actor, malformed JSON", body = $crate::error::ErrorBody),
+                (status = 400, description = "Malformed JSON", body = $crate::error::ErrorBody),
                 (status = 404, description = "No such record", body = $crate::error::ErrorBody),
                 (status = 409, description = "Someone else amended the record meanwhile", body = $crate::error::ErrorBody),
                 (status = 410, description = "The record was deleted", body = $crate::error::ErrorBody),
@@ -465,11 +596,11 @@ macro_rules! record_routes {
         )]
         pub async fn amend(
             axum::extract::State(state): axum::extract::State<$crate::AppState>,
-            actor: $crate::extract::Actor,
+            principal: $crate::auth::Principal,
             $crate::extract::IdParam(id): $crate::extract::IdParam,
             $crate::extract::ApiJson(request): $crate::extract::ApiJson<$crate::records::AmendRequest<$record>>,
         ) -> Result<axum::Json<zhibu_core::Stored<$record>>, $crate::error::ApiError> {
-            $crate::records::amend(&state, actor, id, request).await
+            $crate::records::amend(&state, &principal, id, request).await
         }
 
         #[utoipa::path(
@@ -480,15 +611,18 @@ macro_rules! record_routes {
             summary = concat!($name_zh, "的修改历史 / history of a ", $name),
             params(("id" = i64, Path, description = "The record id")),
             responses(
+                (status = 401, description = "Not signed in", body = $crate::error::ErrorBody),
+                (status = 403, description = "The role may not do this here, or the CSRF token is missing", body = $crate::error::ErrorBody),
                 (status = 200, description = "Every version, oldest first, deletions included", body = $crate::records::RecordHistory),
                 (status = 404, description = "No such record", body = $crate::error::ErrorBody),
             ),
         )]
         pub async fn history(
             axum::extract::State(state): axum::extract::State<$crate::AppState>,
+            principal: $crate::auth::Principal,
             $crate::extract::IdParam(id): $crate::extract::IdParam,
         ) -> Result<axum::Json<$crate::records::RecordHistory>, $crate::error::ApiError> {
-            $crate::records::history::<$record>(&state, id).await
+            $crate::records::history::<$record>(&state, &principal, id).await
         }
     };
 }

@@ -16,7 +16,8 @@ use zhibu_storage::{Backend, Repository};
 use zhibu_web::{AppState, router};
 
 const TODAY: &str = "2026-06-15";
-const ACTOR: &str = "张三";
+/// The login of the administrator every test signs in as; changes are recorded under it.
+const ACTOR: &str = "admin";
 
 fn date(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
@@ -26,6 +27,8 @@ fn date(text: &str) -> NaiveDate {
 struct TestApp {
     router: Router,
     database: PathBuf,
+    /// The session cookie and CSRF token sent with every request, if signed in.
+    session: Option<(String, String)>,
 }
 
 impl Drop for TestApp {
@@ -71,12 +74,48 @@ async fn test_repository() -> (Repository, PathBuf) {
     )
 }
 
+/// An application with one administrator account, signed in: every request carries its session
+/// cookie and CSRF token (see `crates/zhibu-web/tests/auth.rs` for what happens without them).
 async fn test_app() -> TestApp {
     let (repository, database) = test_repository().await;
-    TestApp {
+    let account = zhibu_web::auth::handlers::NewAccountRequest {
+        login: ACTOR.into(),
+        display_name: "管理员".into(),
+        role: zhibu_web::auth::Role::Administrator,
+        scope_org: None,
+        member_id: None,
+    };
+    let password = zhibu_web::auth::handlers::create_account(&repository, &account, false)
+        .await
+        .expect("create the administrator")
+        .one_time_password;
+    let mut app = TestApp {
         router: router(AppState::with_fixed_today(repository, date(TODAY))),
         database,
-    }
+        session: None,
+    };
+    let answer = app
+        .raw(
+            "POST",
+            "/api/v1/session",
+            &[("content-type", "application/json")],
+            &json!({ "login": ACTOR, "password": password }).to_string(),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "sign in: {}", answer.body);
+    let cookie = answer.headers[header::SET_COOKIE]
+        .to_str()
+        .expect("cookie text")
+        .split(';')
+        .next()
+        .expect("cookie pair")
+        .to_string();
+    let csrf = answer.body["csrf_token"]
+        .as_str()
+        .expect("csrf token")
+        .to_string();
+    app.session = Some((cookie, csrf));
+    app
 }
 
 struct Answer {
@@ -143,6 +182,11 @@ impl TestApp {
 
     async fn raw(&self, method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> Answer {
         let mut request = Request::builder().method(method).uri(uri);
+        if let Some((cookie, csrf)) = &self.session {
+            request = request
+                .header("cookie", cookie)
+                .header("x-csrf-token", csrf);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -158,10 +202,7 @@ impl TestApp {
         self.raw(
             method,
             uri,
-            &[
-                ("content-type", "application/json"),
-                ("x-zhibu-actor", ACTOR),
-            ],
+            &[("content-type", "application/json")],
             &body.to_string(),
         )
         .await
@@ -590,10 +631,7 @@ async fn bodies_that_do_not_fit_name_the_field_and_the_reason_in_both_languages(
 #[tokio::test]
 async fn malformed_json_and_a_body_not_declared_as_json_are_refused() {
     let app = test_app().await;
-    let headers = [
-        ("content-type", "application/json"),
-        ("x-zhibu-actor", ACTOR),
-    ];
+    let headers = [("content-type", "application/json")];
 
     let broken = app
         .raw(
@@ -644,7 +682,7 @@ async fn malformed_json_and_a_body_not_declared_as_json_are_refused() {
         .raw(
             "POST",
             "/api/v1/orgs",
-            &[("x-zhibu-actor", ACTOR)],
+            &[],
             &org(None, "工委", "working_committee").to_string(),
         )
         .await;
@@ -670,28 +708,43 @@ async fn malformed_json_and_a_body_not_declared_as_json_are_refused() {
 }
 
 #[tokio::test]
-async fn a_write_without_an_actor_is_refused_with_a_bilingual_400() {
-    let app = test_app().await;
-    for actor in [None, Some("   ")] {
-        let mut headers = vec![("content-type", "application/json")];
-        if let Some(actor) = actor {
-            headers.push(("x-zhibu-actor", actor));
-        }
-        let answer = app
-            .raw(
-                "POST",
-                "/api/v1/orgs",
-                &headers,
-                &org(None, "工委", "working_committee").to_string(),
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
-        assert_eq!(
-            answer.field_errors(),
-            [("X-Zhibu-Actor".to_string(), "required".to_string())]
-        );
-        assert_bilingual(&answer);
-    }
+async fn a_write_without_a_session_or_its_csrf_token_is_refused_with_a_bilingual_answer() {
+    let mut app = test_app().await;
+    let session = app.session.take().expect("signed in");
+    let body = org(None, "工委", "working_committee").to_string();
+    let anonymous = app
+        .raw(
+            "POST",
+            "/api/v1/orgs",
+            &[("content-type", "application/json")],
+            &body,
+        )
+        .await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        anonymous.body
+    );
+    assert_eq!(anonymous.body["error"], "unauthenticated");
+    assert_bilingual(&anonymous);
+    let without_token = app
+        .raw(
+            "POST",
+            "/api/v1/orgs",
+            &[("content-type", "application/json"), ("cookie", &session.0)],
+            &body,
+        )
+        .await;
+    assert_eq!(
+        without_token.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        without_token.body
+    );
+    assert_eq!(without_token.body["error"], "csrf");
+    assert_bilingual(&without_token);
+    app.session = Some(session);
     assert_eq!(app.count("/api/v1/orgs").await, 0);
 }
 
@@ -752,7 +805,7 @@ async fn a_deleted_record_answers_410_and_keeps_its_history() {
         )
         .await;
     let uri = format!("/api/v1/meetings/{id}");
-    let actor = [("x-zhibu-actor", ACTOR)];
+    let actor: [(&str, &str); 0] = [];
 
     let stale = app
         .raw(
@@ -768,10 +821,7 @@ async fn a_deleted_record_answers_410_and_keeps_its_history() {
         .raw(
             "DELETE",
             &format!("{uri}?expected_version=1"),
-            &[
-                ("x-zhibu-actor", ACTOR),
-                ("content-type", "application/json"),
-            ],
+            &[("content-type", "application/json")],
             r#"{"expected_version":1,"reason":"x"}"#,
         )
         .await;
@@ -994,7 +1044,6 @@ async fn a_double_submission_with_the_same_idempotency_key_creates_one_record() 
     let body = meeting(fixture.branch, &fixture.members).to_string();
     let headers = [
         ("content-type", "application/json"),
-        ("x-zhibu-actor", ACTOR),
         ("idempotency-key", "4a1f8a0e-meeting-0310"),
     ];
 
@@ -1299,6 +1348,66 @@ impl Backend for BrokenDatabase {
     ) -> Result<Option<zhibu_storage::ChainHead>, zhibu_storage::StorageError> {
         Err(broken())
     }
+    fn accounts(&self) -> &dyn zhibu_storage::AccountStore {
+        self
+    }
+}
+
+type Broken<T> = Result<T, zhibu_storage::StorageError>;
+
+#[async_trait::async_trait]
+impl zhibu_storage::AccountStore for BrokenDatabase {
+    async fn create_account(
+        &self,
+        _: &zhibu_storage::NewAccount,
+    ) -> Broken<zhibu_storage::AccountRow> {
+        Err(broken())
+    }
+    async fn account(&self, _: i64) -> Broken<Option<zhibu_storage::AccountRow>> {
+        Err(broken())
+    }
+    async fn account_by_login(&self, _: &str) -> Broken<Option<zhibu_storage::AccountRow>> {
+        Err(broken())
+    }
+    async fn list_accounts(&self) -> Broken<Vec<zhibu_storage::AccountRow>> {
+        Err(broken())
+    }
+    async fn count_failed_sign_in(&self, _: i64) -> Broken<i32> {
+        Err(broken())
+    }
+    async fn lock_account(&self, _: i64, _: chrono::DateTime<chrono::Utc>) -> Broken<()> {
+        Err(broken())
+    }
+    async fn clear_failed_sign_ins(&self, _: i64) -> Broken<()> {
+        Err(broken())
+    }
+    async fn set_password(&self, _: i64, _: &str, _: bool) -> Broken<()> {
+        Err(broken())
+    }
+    async fn create_session(&self, _: &zhibu_storage::SessionRow) -> Broken<()> {
+        Err(broken())
+    }
+    async fn session(&self, _: &str) -> Broken<Option<zhibu_storage::SessionRow>> {
+        Err(broken())
+    }
+    async fn delete_session(&self, _: &str) -> Broken<()> {
+        Err(broken())
+    }
+    async fn delete_sessions_of_account(&self, _: i64) -> Broken<u64> {
+        Err(broken())
+    }
+    async fn delete_expired_sessions(&self, _: chrono::DateTime<chrono::Utc>) -> Broken<u64> {
+        Err(broken())
+    }
+    async fn append_audit(&self, _: &zhibu_storage::NewAuditEntry) -> Broken<i64> {
+        Err(broken())
+    }
+    async fn search_audit(
+        &self,
+        _: &zhibu_storage::AuditQuery,
+    ) -> Broken<Vec<zhibu_storage::AuditEntry>> {
+        Err(broken())
+    }
 }
 
 #[tokio::test]
@@ -1308,6 +1417,8 @@ async fn a_database_fault_answers_500_without_its_cause_and_healthz_answers_503(
     let app = TestApp {
         router: router(AppState::with_fixed_today(repository, date(TODAY))),
         database: unique_database_path(),
+        // A cookie makes every request look its session up, which fails on this database.
+        session: Some(("zhibu_session=any".into(), "any".into())),
     };
 
     for answer in [
@@ -1341,6 +1452,7 @@ async fn the_spawned_app_answers_over_tcp_and_stops() {
     let _cleanup = TestApp {
         router: Router::new(),
         database,
+        session: None,
     };
     let running = zhibu_web::spawn(AppState::with_fixed_today(repository, date(TODAY)))
         .await

@@ -25,6 +25,7 @@ pub mod handlers;
 pub mod password;
 pub mod policy;
 pub mod routes;
+pub mod scope;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
@@ -36,7 +37,8 @@ pub use audit::{AuditTarget, audit};
 pub use csrf::{CSRF_FIELD, CSRF_HEADER, CsrfForm, verify_csrf};
 pub use demo::{DemoCredential, create_demo_accounts};
 pub use password::{hash_password, new_one_time_password};
-pub use policy::{Action, Area};
+pub use policy::{Access, Action, Area};
+pub use scope::ScopedRecord;
 pub use session::{AuthRejection, PageRedirect, SESSION_COOKIE};
 
 /// What an account may do, and where (its [`Principal::scope_org`]).
