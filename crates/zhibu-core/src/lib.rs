@@ -7,8 +7,12 @@
 
 pub mod admission;
 pub mod calendar;
+pub mod continuity;
 pub mod domain;
+pub mod dues;
 pub mod engine;
+pub mod identity;
+pub mod money;
 pub mod rules;
 pub mod validation;
 pub mod voting;
