@@ -363,3 +363,33 @@ fn findings_carry_citation_responsibility_and_due_date() {
         }
     }
 }
+
+/// 发展党员工作细则 第七条: the talk with an applicant falls due one month after the application is
+/// received; the engine reports it coming due, then overdue, citing the step's own article.
+#[test]
+fn admission_talk_within_one_month_reaches_the_engine_fazhan_xize_art7() {
+    use zhibu_core::admission::{AdmissionPerson, AdmissionRecord};
+    // (application received, today, expected status of the talk step, article cited)
+    let table = [
+        ("2026-06-01", "2026-06-05", vec![ComingDue], "第七条"),
+        ("2026-06-01", "2026-07-01", vec![ComingDue], "第七条"),
+        ("2026-06-01", "2026-07-02", vec![Overdue], "第七条"),
+        ("2026-01-31", "2026-02-28", vec![ComingDue], "条款号不详（2014年版）"),
+        ("2026-01-31", "2026-03-01", vec![Overdue], "条款号不详（2014年版）"),
+        ("2026-06-01", "2026-05-20", vec![], ""),
+    ];
+    for (received, today, expected, article) in table {
+        let (mut world, root, branch) = World::committee_and_branch();
+        world.members(branch, 4);
+        let person = AdmissionPerson { name: "张申请".into(), birth_date: d("2000-05-01"), branch_id: branch, mobile: false };
+        world.admission(AdmissionRecord::new(person, d(received)));
+        let report = world.evaluate(root, today, today, today);
+        let talk: Vec<FindingStatus> =
+            report.findings.iter().filter(|f| f.rule_id == "RECRUIT.TALK.WITHIN_1_MONTH").map(|f| f.status).collect();
+        assert_eq!(talk, expected, "received {received}, today {today}");
+        if let Some(finding) = report.findings.iter().find(|f| f.rule_id == "RECRUIT.TALK.WITHIN_1_MONTH") {
+            assert_eq!(finding.citation.article, article, "received {received}");
+            assert!(finding.message_zh.contains("张申请"), "{}", finding.message_zh);
+        }
+    }
+}

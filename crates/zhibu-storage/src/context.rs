@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use zhibu_core::admission::{AdmissionContext, AdmissionRecord, standing_from_members, validate_admission};
 use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
+use zhibu_core::workdays::WorkdayCalendar;
 use zhibu_core::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId, OrgLevel, Record,
     RecordKind, Statement, ValidationErrors, validate_meeting_roster, validate_org_parent, validate_talk_roster,
@@ -258,6 +260,35 @@ impl ContextCheck for Statement {
                 format!("this {} does not concern member {}, who cannot state a case on it", self.about.kind.name_en(), self.member_id),
             ));
         }
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for AdmissionRecord {
+    /// The pipeline is kept by a branch; sponsors and mentors are judged by their standing in that
+    /// branch on the day they were assigned, and publicity in working days by the national calendar.
+    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+        let branch = self.person.branch_id;
+        let (row, org) = require_org(tx, branch, "person.branch_id").await?;
+        if org.level != OrgLevel::Branch {
+            return Err(invalid(
+                "person.branch_id",
+                "not_a_branch",
+                "发展党员记录由党支部保管".into(),
+                "an admission record is kept by a branch".into(),
+            ));
+        }
+        let calendar = WorkdayCalendar::national().map_err(|error| invalid("person.branch_id", "no_workday_calendar", error.to_string(), error.to_string()))?;
+        let members: Vec<(MemberId, Member)> = tx
+            .list(&RecordQuery::in_subtree(RecordKind::Member, &row.org_path))
+            .await?
+            .iter()
+            .map(|row| serde_json::from_str::<Member>(&row.body).map(|member| (MemberId(row.id), member)).map_err(|error| StorageError::Corrupt { id: row.id, message: error.to_string() }))
+            .collect::<Result<_, _>>()?;
+        let references: Vec<(MemberId, &Member)> = members.iter().map(|(id, member)| (*id, member)).collect();
+        let standing = |member: MemberId, date: NaiveDate| standing_from_members(&references, member, date);
+        validate_admission(self, &AdmissionContext { calendar: &calendar, standing: &standing })?;
         Ok(row.org_path)
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
+use zhibu_core::admission::AdmissionRecord;
 use zhibu_core::engine::Snapshot;
 use zhibu_core::rules::{Catalogue, LocalRule};
 use zhibu_core::{
@@ -465,6 +466,7 @@ impl Repository {
             talks: self.all_in_subtree::<HeartToHeartTalk>(&path, year_start, year_end).await?,
             exemptions: self.all_in_subtree::<Exemption>(&path, None, None).await?,
             local_rules,
+            admission_records: self.all_in_subtree::<AdmissionRecord>(&path, None, None).await?,
         })
     }
 }

@@ -20,6 +20,8 @@ pub(crate) struct BranchContext<'a, 'i> {
     pub branch: &'a Stored<Org>,
     pub branch_id: OrgId,
     pub ancestors: Vec<OrgId>,
+    /// The working-day calendar, if its data loaded (admission checks need it).
+    pub workdays: Option<&'i crate::workdays::WorkdayCalendar>,
 }
 
 /// What varies between findings; the rest comes from the applied rule and the branch.
@@ -107,6 +109,14 @@ impl<'a> BranchContext<'a, '_> {
         match definition.check {
             CheckKind::PeriodicMeeting | CheckKind::TalkCoverage => self.each_period(candidate, problems, findings),
             CheckKind::GeneralMeetingVote => self.general_meeting_votes(candidate, problems, findings),
+            CheckKind::AdmissionSteps => {
+                let today = self.request.today;
+                if let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, today, problems)
+                    && let CheckParameters::AdmissionSteps(parameters) = &applied.parameters
+                {
+                    self.admission_steps(&applied, parameters, findings);
+                }
+            }
             _ => {
                 let on = self.reference_date();
                 if !self.branch.body.is_active_on(on) {
@@ -552,7 +562,82 @@ impl<'a> BranchContext<'a, '_> {
                 let key = if status == FindingStatus::Overdue { "overdue" } else { "coming_due" };
                 findings.push(self.finding(applied, parts(status, key, values, term_evidence(term), term_end.to_string(), Some(term_end), None)));
             }
-            CheckParameters::PeriodicMeeting(_) | CheckParameters::TalkCoverage(_) | CheckParameters::GeneralMeetingVote(_) => {}
+            CheckParameters::PeriodicMeeting(_)
+            | CheckParameters::TalkCoverage(_)
+            | CheckParameters::GeneralMeetingVote(_)
+            | CheckParameters::AdmissionSteps(_) => {}
         }
     }
+
+    /// Open steps of each admission pipeline kept by the branch: overdue steps, and steps whose
+    /// deadline falls within the horizon. Judged as of today, under the version of the 细则 in force
+    /// for each step (the admission module decides which).
+    fn admission_steps(&self, applied: &Applied<'_>, parameters: &crate::rules::AdmissionStepsParameters, findings: &mut Vec<Finding>) {
+        let Some(calendar) = self.workdays else { return };
+        let today = self.request.today;
+        let horizon = today + Duration::days(i64::from(self.request.horizon_days));
+        for record in self.index.admissions.get(&self.branch_id).map(Vec::as_slice).unwrap_or_default() {
+            if record.body.is_closed() {
+                continue;
+            }
+            for step in crate::admission::due_steps(&record.body, today, calendar) {
+                let (status, key) = match step.deadline {
+                    Some(_) if step.overdue => (FindingStatus::Overdue, "overdue"),
+                    Some(deadline) if deadline <= horizon => (FindingStatus::ComingDue, "coming_due"),
+                    None if parameters.include_steps_without_deadline => (FindingStatus::ComingDue, "coming_due"),
+                    _ => continue,
+                };
+                let deadline = step.deadline.map_or_else(|| "—".to_string(), |d| d.to_string());
+                let citation = crate::rules::Citation {
+                    document: step.citation.document_zh.to_string(),
+                    article: step.citation.article_zh.to_string(),
+                    quote: step.citation.quote_zh.to_string(),
+                    source: None,
+                };
+                let values = vec![
+                    ("person", record.body.person.name.clone()),
+                    ("step", step.name_zh.to_string()),
+                    ("deadline", deadline.clone()),
+                    ("days", step.days_left.map_or_else(String::new, |days| days.to_string())),
+                    ("article", step.citation.suffix_zh()),
+                ];
+                let evidence = Evidence {
+                    records: vec![EvidenceRecord {
+                        kind: RecordKind::AdmissionRecord,
+                        id: record.id,
+                        date: record.event_date,
+                        note_zh: format!("{}的发展党员记录：{}", record.body.person.name, step.note_zh),
+                        note_en: format!("admission record of {}: {}", record.body.person.name, step.note_en),
+                    }],
+                    missing_zh: vec![format!("{}（{}）", step.name_zh, step.citation.suffix_zh())],
+                    missing_en: vec![format!("{} {}", step.name_en, step.citation.suffix_en())],
+                };
+                let mut finding = self.finding(
+                    applied,
+                    FindingParts {
+                        org: self.branch_id,
+                        org_name: self.org_name(),
+                        period: None,
+                        period_label: deadline,
+                        subject: format!("admission {} {:?}", record.id, step.step),
+                        status,
+                        message_key: key,
+                        values,
+                        evidence,
+                        due_on: step.deadline,
+                        severity: Some(step.severity),
+                    },
+                );
+                // The step's own rule and article identify the finding; the catalogue rule only
+                // says how steps become findings.
+                finding.rule_id = step.rule_id.to_string();
+                finding.key = finding_key(step.rule_id, self.branch_id, &finding.period_label, &format!("admission {} {:?}", record.id, step.step));
+                finding.title_zh = step.name_zh.to_string();
+                finding.title_en = step.name_en.to_string();
+                finding.citation = citation;
+                findings.push(finding);
+            }
+        }
+    }
+
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use super::Snapshot;
 use crate::domain::{CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel, Stored};
 use crate::rules::{LocalRule, PreparedLocalRule};
+use crate::admission::AdmissionRecord;
 use crate::domain::LocalRuleId;
 
 pub(crate) struct PreparedLocal<'a> {
@@ -32,6 +33,8 @@ pub(crate) struct Index<'a> {
     pub local_rules: HashMap<OrgId, Vec<PreparedLocal<'a>>>,
     /// Local rules that could not be prepared, with the reason.
     pub local_rule_problems: Vec<String>,
+    /// Admission pipelines by the branch that keeps them.
+    pub admissions: HashMap<OrgId, Vec<&'a Stored<AdmissionRecord>>>,
 }
 
 impl<'a> Index<'a> {
@@ -47,7 +50,11 @@ impl<'a> Index<'a> {
             exemptions: HashMap::new(),
             local_rules: HashMap::new(),
             local_rule_problems: Vec::new(),
+            admissions: HashMap::new(),
         };
+        for record in &snapshot.admission_records {
+            index.admissions.entry(record.body.person.branch_id).or_default().push(record);
+        }
         for org in &snapshot.orgs {
             index.orgs.insert(OrgId(org.id), org);
             if let Some(parent) = org.body.parent_id {

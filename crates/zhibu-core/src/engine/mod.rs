@@ -46,6 +46,13 @@ pub struct Report {
 pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &EvaluationRequest) -> Report {
     let index = Index::build(snapshot);
     let mut problems = index.local_rule_problems.clone();
+    let workdays = match workday_calendar() {
+        Ok(calendar) => Some(calendar),
+        Err(message) => {
+            problems.push(message);
+            None
+        }
+    };
     let mut findings = Vec::new();
     let mut branches: Vec<OrgId> = index
         .orgs
@@ -57,7 +64,7 @@ pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &Evaluation
     branches.sort();
     for branch_id in branches {
         let Some(branch) = index.orgs.get(&branch_id).copied() else { continue };
-        let context = BranchContext { index: &index, request, branch, branch_id, ancestors: index.ancestors(branch_id) };
+        let context = BranchContext { index: &index, request, branch, branch_id, ancestors: index.ancestors(branch_id), workdays };
         for candidate in resolve::candidates(catalogue.rules(), &index, &context.ancestors) {
             context.evaluate(candidate, &mut problems, &mut findings);
         }
@@ -69,6 +76,16 @@ pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &Evaluation
         (a.org_id, &a.rule_id, a.period.map(|p| p.first_day), &a.key).cmp(&(b.org_id, &b.rule_id, b.period.map(|p| p.first_day), &b.key))
     });
     Report { request: *request, findings, rule_problems: problems }
+}
+
+/// The national working-day calendar, parsed once. Its data is embedded, so an error is a build
+/// defect; it is reported in the result rather than raised, and admission checks are skipped.
+fn workday_calendar() -> Result<&'static crate::workdays::WorkdayCalendar, String> {
+    static CALENDAR: std::sync::OnceLock<Result<crate::workdays::WorkdayCalendar, String>> = std::sync::OnceLock::new();
+    CALENDAR
+        .get_or_init(|| crate::workdays::WorkdayCalendar::national().map_err(|error| error.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Marks a finding exempted when an organization above it granted an exemption for its key.

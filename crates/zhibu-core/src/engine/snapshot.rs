@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::admission::AdmissionRecord;
 use crate::domain::{CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, Org, OrgId, Stored};
 use crate::rules::LocalRule;
 
@@ -18,6 +19,8 @@ pub struct Snapshot {
     pub talks: Vec<Stored<HeartToHeartTalk>>,
     pub exemptions: Vec<Stored<Exemption>>,
     pub local_rules: Vec<Stored<LocalRule>>,
+    /// Admission pipelines (发展党员) kept by the subtree's branches.
+    pub admission_records: Vec<Stored<AdmissionRecord>>,
 }
 
 /// The question: which duties of `root`'s subtree, for periods overlapping `from..=to`, were

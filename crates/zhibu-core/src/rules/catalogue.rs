@@ -151,6 +151,7 @@ pub fn required_messages(check: CheckKind) -> &'static [&'static str] {
         CheckKind::MemberSoftCap => &["violated"],
         CheckKind::SecretaryInPost => &["violated"],
         CheckKind::TermExpiry => &["coming_due", "overdue"],
+        CheckKind::AdmissionSteps => &["coming_due", "overdue"],
     }
 }
 
@@ -322,6 +323,7 @@ rule_files!(
     "BRANCH.COMMITTEE.SIZE.toml",
     "BRANCH.SECRETARY.IN_POST.toml",
     "BRANCH.COMMITTEE.TERM_EXPIRY.toml",
+    "RECRUIT.PIPELINE.DEADLINES.toml",
 );
 
 impl Catalogue {

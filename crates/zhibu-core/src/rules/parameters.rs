@@ -129,6 +129,16 @@ pub struct MemberSoftCapParameters {
 #[serde(deny_unknown_fields)]
 pub struct SecretaryInPostParameters {}
 
+/// The admission pipeline's time limits (发展党员工作细则): the limits themselves are in
+/// `crate::admission`, versioned 2014 / 2026; this check turns open steps into findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionStepsParameters {
+    /// Also report steps that have no deadline but are the next thing to do (as `info`).
+    #[serde(default)]
+    pub include_steps_without_deadline: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TermExpiryParameters {
@@ -148,6 +158,7 @@ pub enum CheckParameters {
     MemberSoftCap(MemberSoftCapParameters),
     SecretaryInPost(SecretaryInPostParameters),
     TermExpiry(TermExpiryParameters),
+    AdmissionSteps(AdmissionStepsParameters),
 }
 
 /// The names of the checks as written in rule files.
@@ -164,6 +175,7 @@ pub enum CheckKind {
     MemberSoftCap,
     SecretaryInPost,
     TermExpiry,
+    AdmissionSteps,
 }
 
 impl CheckParameters {
@@ -182,6 +194,7 @@ impl CheckParameters {
             CheckKind::MemberSoftCap => CheckParameters::MemberSoftCap(typed(parameters)?),
             CheckKind::SecretaryInPost => CheckParameters::SecretaryInPost(typed(parameters)?),
             CheckKind::TermExpiry => CheckParameters::TermExpiry(typed(parameters)?),
+            CheckKind::AdmissionSteps => CheckParameters::AdmissionSteps(typed(parameters)?),
         })
     }
 }

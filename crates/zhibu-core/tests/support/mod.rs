@@ -136,6 +136,12 @@ impl World {
         self.snapshot.local_rules.push(stored(id, rule));
     }
 
+    pub fn admission(&mut self, record: zhibu_core::admission::AdmissionRecord) -> i64 {
+        let id = self.id();
+        self.snapshot.admission_records.push(stored(id, record));
+        id
+    }
+
     pub fn exemption(&mut self, exemption: Exemption) {
         let id = self.id();
         self.snapshot.exemptions.push(stored(id, exemption));
