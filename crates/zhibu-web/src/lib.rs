@@ -21,6 +21,7 @@ pub mod error;
 pub mod extract;
 pub mod findings;
 pub mod health;
+pub mod pages;
 pub mod records;
 
 use std::future::Future;
@@ -145,6 +146,7 @@ pub fn router(state: AppState) -> Router {
             "/admin/accounts/{id}/reset",
             post(auth::handlers::admin_reset_password),
         )
+        .merge(pages::router())
         .nest(API_PREFIX, api)
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,0 +1,494 @@
+//! Every string the pages show, in Simplified Chinese (the default) and English, in one table.
+//!
+//! The table is a struct with one field per string, so a template that names a string the table
+//! lacks does not compile, and a string added in one language but not the other does not compile
+//! either. Strings with numbers or names in them are methods on [`Lang`] below the table.
+
+use axum::http::HeaderMap;
+use axum::http::header::COOKIE;
+use chrono::{Datelike, NaiveDate};
+use zhibu_core::engine::FindingStatus;
+use zhibu_core::rules::{Responsibility, Severity};
+use zhibu_core::{
+    AttendanceState, ChangeOperation, CommitteeRole, FieldError, MeetingKind, MemberStatus,
+    OrgLevel, RecordKind,
+};
+
+/// The cookie that remembers the chosen language.
+pub const LANG_COOKIE: &str = "zhibu_lang";
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// Declares the table: each line is `key: "中文", "English";`.
+macro_rules! texts {
+    ($($key:ident: $zh:expr, $en:expr;)*) => {
+        /// The strings of one language.
+        #[derive(Debug)]
+        pub struct Texts {
+            $(pub $key: &'static str,)*
+        }
+
+        pub static ZH: Texts = Texts { $($key: $zh,)* };
+        pub static EN: Texts = Texts { $($key: $en,)* };
+    };
+}
+
+texts! {
+    app_name: "支部", "Zhibu";
+    lang_name: "中文", "English";
+    other_lang_name: "English", "中文";
+    skip_to_content: "跳到正文", "Skip to content";
+    sign_out: "退出登录", "Sign out";
+    nav_home: "首页", "Home";
+    nav_workspace: "支部工作台", "Branch workspace";
+    nav_dashboard: "督导看板", "Dashboard";
+    nav_my_page: "我的记录", "My records";
+    nav_audit: "操作日志", "Audit log";
+    footer_note: "支部只记录组织正式开展的工作，不给任何人打分。", "Zhibu records what organizations formally do; it never scores anyone.";
+    // Errors shown as whole pages.
+    error_title: "出错了", "Something went wrong";
+    not_found_title: "找不到页面", "Page not found";
+    not_found_text: "找不到这个页面或记录。请检查地址，或从首页进入。", "There is no such page or record. Check the address, or start from the home page.";
+    forbidden_title: "无权查看", "Not allowed";
+    forbidden_text: "你的账号无权查看或修改这个组织的记录。如需访问，请联系上级党组织的管理员。", "Your account may not see or change this organization's records. Ask an administrator of the upper organization if you need access.";
+    csrf_title: "请求被拒绝", "Request refused";
+    csrf_text: "表单缺少有效的安全令牌，未保存任何内容。请返回上一页、刷新后重新提交。", "The form lacked a valid security token, so nothing was saved. Go back, reload the page and submit again.";
+    internal_text: "服务器内部出错，未能完成操作，也没有保存任何内容。请稍后重试；如果问题持续，请联系系统管理员。", "Something went wrong on the server; nothing was saved. Try again later, and tell the system administrator if it keeps happening.";
+    back_home: "返回首页", "Back to the home page";
+    form_has_errors: "提交的内容有误，未保存。请按各项提示修改后重新提交。", "The form has problems and was not saved; correct each marked field and submit again.";
+    // Branch workspace.
+    due_this_month: "本月到期", "Due this month";
+    nothing_due: "本月没有即将到期的事项。", "Nothing is due this month.";
+    open_findings: "待处理的问题", "Open findings";
+    no_open_findings: "没有待处理的问题。", "There are no open findings.";
+    calendar_title: "全年工作日历", "The year's calendar of duties";
+    calendar_caption: "依据规则目录，每项制度性工作在每个周期的完成情况", "For each duty in the rule catalogue, how each period stands";
+    duty: "工作", "Duty";
+    cell_held: "已开展", "held";
+    cell_missed: "缺失", "missed";
+    cell_due: "即将到期", "due";
+    cell_exempted: "已豁免", "exempted";
+    cell_future: "未到期", "not yet due";
+    cell_none: "无记录", "nothing recorded";
+    cell_ok: "符合", "met";
+    legend: "图例", "Legend";
+    recent_meetings: "本年会议", "Meetings this year";
+    no_meetings: "本年还没有会议记录。", "No meetings recorded this year.";
+    record_meeting: "记录会议", "Record a meeting";
+    year: "年度", "Year";
+    previous_year: "上一年", "Previous year";
+    next_year: "下一年", "Next year";
+    show: "查看", "Show";
+    // Meetings.
+    meeting: "会议", "Meeting";
+    new_meeting_title: "记录会议", "Record a meeting";
+    kinds: "会议类型", "Kind of meeting";
+    held_on: "日期", "Date";
+    place: "地点", "Place";
+    chair: "主持人", "Chair";
+    recorder: "记录人", "Recorder";
+    nobody: "（未填）", "(not given)";
+    topics: "议题", "Topics";
+    topics_hint: "每行一个议题", "One topic per line";
+    minutes: "会议记录", "Minutes";
+    resolutions: "表决事项", "Votes";
+    resolutions_hint: "没有表决可留空；票数为实到人数中的表决结果", "Leave empty if nothing was voted; counts are of those present";
+    subject: "事项", "Subject";
+    votes_yes: "赞成", "Yes";
+    votes_no: "反对", "No";
+    votes_abstain: "弃权", "Abstain";
+    outcome: "结果", "Outcome";
+    outcome_passed: "通过", "Passed";
+    outcome_rejected: "未通过", "Rejected";
+    add_resolution: "再加一项表决", "Add another vote";
+    party_group: "党小组", "Party group";
+    party_group_hint: "仅党小组会需要选择", "Only for a party group meeting";
+    attendance: "出席情况", "Attendance";
+    attendance_hint: "默认全部实到；请点选请假或缺席的党员", "Everyone is marked present; tap those excused or absent";
+    all_present: "全部实到", "All present";
+    present: "实到", "Present";
+    excused: "请假", "Excused";
+    absent: "缺席", "Absent";
+    excuse_reason: "请假原因", "Reason";
+    save_meeting: "保存会议记录", "Save the meeting";
+    cancel: "取消", "Cancel";
+    counts_present: "实到", "present";
+    counts_expected: "应到", "expected";
+    meeting_saved: "会议记录已保存。", "The meeting was saved.";
+    meeting_amended: "修改已保存。", "The amendment was saved.";
+    amend_title: "修改记录", "Amend this record";
+    amend_hint: "修改会保留原记录，并记下修改人、时间和理由。", "An amendment keeps the earlier version and records who changed it, when and why.";
+    amend_reason: "修改理由", "Reason for the amendment";
+    save_amendment: "保存修改", "Save the amendment";
+    stale_edit: "在你编辑期间，有人已修改了这条记录，你的修改未保存。下面是最新内容和你填写的内容；请核对后重新提交。", "Someone else amended this record while you were editing it, so your change was not saved. The latest version and your input are below; check them and submit again.";
+    history: "修改历史", "Version history";
+    version: "版本", "Version";
+    operation: "操作", "Change";
+    entered_at: "时间（北京时间）", "When (China time)";
+    actor: "操作人", "By";
+    reason: "理由", "Reason";
+    statements: "本人陈述", "Statements by those concerned";
+    no_statements: "没有本人陈述。", "No statements.";
+    // Dashboard.
+    dashboard_title: "督导看板", "Dashboard";
+    heatmap_title: "各支部每月待处理问题", "Open findings per branch and month";
+    heatmap_caption: "每格为该支部当月待处理（未豁免）的问题数；点选一格查看问题、依据和相关记录。", "Each cell is the number of open (not exempted) findings of that branch in that month; choose a cell to see the findings, their articles and the records behind them.";
+    branch: "党支部", "Branch";
+    branches: "党支部", "Branches";
+    month: "月份", "Month";
+    findings_by_rule: "按规则统计的待处理问题", "Open findings by rule";
+    rule: "规则", "Rule";
+    open_count: "待处理", "Open";
+    exempted_count: "已豁免", "Exempted";
+    most_overdue: "待处理事项较多的支部", "Branches with the most overdue items";
+    most_overdue_note: "按待处理事项件数列出，仅陈述事实，不作评分。", "Listed by the number of open items; these are facts, not scores.";
+    items: "件", "items";
+    trend_title: "全年走势", "Trend over the year";
+    trend_caption: "每月新出现的待处理问题数（全部支部合计）", "Open findings per month, all branches together";
+    no_branches: "该组织下没有党支部。", "There are no branches under this organization.";
+    sub_committees: "下级党组织", "Organizations below";
+    // Drill page.
+    findings_title: "问题详情", "Findings";
+    filters: "筛选条件", "Filters";
+    all: "全部", "All";
+    status: "状态", "Status";
+    period: "周期", "Period";
+    citation: "依据", "Basis";
+    evidence: "相关记录", "Records behind it";
+    missing_items: "缺少", "Missing";
+    responsible: "责任方", "Who must act";
+    exempted_by: "已豁免", "Exempted";
+    exempt_title: "豁免此问题", "Exempt this finding";
+    exempt_reason: "豁免理由", "Reason for the exemption";
+    exempt_submit: "确认豁免", "Grant the exemption";
+    exemption_saved: "已豁免。该问题仍会列出，并注明豁免理由。", "Exempted. The finding is still listed, with the reason.";
+    no_findings: "没有符合条件的问题。", "No findings match.";
+    // Member page.
+    member: "党员", "Member";
+    member_status: "党员身份", "Standing";
+    joined_on: "入党日期", "Joined";
+    status_history: "身份变化", "Status history";
+    effective_on: "生效日期", "From";
+    note: "备注", "Note";
+    postings: "组织关系", "Branch postings";
+    from: "自", "From";
+    until: "至", "Until";
+    transferred_in_from: "转入自", "Transferred in from";
+    transferred_out_to: "转出至", "Transferred out to";
+    talks: "谈心谈话", "Heart-to-heart talks";
+    no_talks: "没有谈心谈话记录。", "No talks recorded.";
+    talk_with: "谈话对象", "With";
+    topic: "主题", "Topic";
+    my_attendance: "参加会议情况", "Attendance at meetings";
+    state_case: "陈述本人意见", "State your case";
+    state_case_hint: "你的陈述将附在这条记录下，原记录不会改动。", "Your statement is attached to this record; the record itself is not changed.";
+    state_case_submit: "提交陈述", "Submit the statement";
+    statement_saved: "你的陈述已附在记录下。", "Your statement is attached to the record.";
+    own_record: "本人党员记录", "My member record";
+    // Audit.
+    audit_title: "操作日志", "Audit log";
+    audit_search: "搜索", "Search";
+    audit_query: "关键词（账号、操作、对象）", "Words (account, action, target)";
+    audit_when: "时间（北京时间）", "When (China time)";
+    audit_who: "账号", "Account";
+    audit_action: "操作", "Action";
+    audit_target: "对象", "Target";
+    audit_outcome: "结果", "Outcome";
+    audit_masked: "个人信息已遮盖。", "Personal data is masked.";
+    no_audit: "没有符合条件的记录。", "No entries match.";
+    // Sign-in.
+    sign_in_title: "登录", "Sign in";
+    login: "账号", "Account";
+    password: "密码", "Password";
+    sign_in: "登录", "Sign in";
+    sign_in_failed: "账号或密码不正确。", "The account or password is wrong.";
+}
+
+impl Lang {
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The code used in the cookie, in the switch link and in `<html lang>`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language the `zhibu_lang` cookie asks for; Chinese when there is none.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == LANG_COOKIE)
+            .and_then(|(_, value)| Lang::parse(value.trim()))
+            .unwrap_or_default()
+    }
+
+    /// Picks the text of this language from a pair.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    pub fn field_message(self, error: &FieldError) -> String {
+        self.pick(&error.message_zh, &error.message_en).to_string()
+    }
+
+    pub fn date(self, date: NaiveDate) -> String {
+        match self {
+            Lang::Zh => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
+            Lang::En => date.format("%-d %b %Y").to_string(),
+        }
+    }
+
+    pub fn month_short(self, month: u32) -> String {
+        match self {
+            Lang::Zh => format!("{month}月"),
+            Lang::En => [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ]
+            .get(month.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or("?")
+            .to_string(),
+        }
+    }
+
+    pub fn year_month(self, year: i32, month: u32) -> String {
+        match self {
+            Lang::Zh => format!("{year}年{month}月"),
+            Lang::En => format!("{} {year}", self.month_short(month)),
+        }
+    }
+
+    /// The countdown to a due date.
+    pub fn countdown(self, days: i64) -> String {
+        match (self, days) {
+            (Lang::Zh, 0) => "今天到期".to_string(),
+            (Lang::Zh, days) if days > 0 => format!("还剩{days}天"),
+            (Lang::Zh, days) => format!("已过期{}天", -days),
+            (Lang::En, 0) => "due today".to_string(),
+            (Lang::En, 1) => "1 day left".to_string(),
+            (Lang::En, days) if days > 0 => format!("{days} days left"),
+            (Lang::En, days) => format!("{} days overdue", -days),
+        }
+    }
+
+    /// How often a duty recurs, as a suffix: `（每月）`, ` (monthly)`.
+    pub fn every(self, length: zhibu_core::calendar::PeriodLength) -> &'static str {
+        use zhibu_core::calendar::PeriodLength;
+        match (self, length) {
+            (Lang::Zh, PeriodLength::Month) => "（每月）",
+            (Lang::Zh, PeriodLength::Quarter) => "（每季度）",
+            (Lang::Zh, PeriodLength::Year) => "（每年）",
+            (Lang::En, PeriodLength::Month) => " (monthly)",
+            (Lang::En, PeriodLength::Quarter) => " (quarterly)",
+            (Lang::En, PeriodLength::Year) => " (yearly)",
+        }
+    }
+
+    pub fn count_items(self, count: usize) -> String {
+        match self {
+            Lang::Zh => format!("{count}件"),
+            Lang::En if count == 1 => "1 item".to_string(),
+            Lang::En => format!("{count} items"),
+        }
+    }
+
+    pub fn meeting_kind(self, kind: MeetingKind) -> &'static str {
+        self.pick(kind.name_zh(), kind.name_en())
+    }
+
+    pub fn record_kind(self, kind: RecordKind) -> &'static str {
+        self.pick(kind.name_zh(), kind.name_en())
+    }
+
+    pub fn member_status(self, status: MemberStatus) -> &'static str {
+        let en = match status {
+            MemberStatus::Probationary => "probationary member",
+            MemberStatus::Full => "full member",
+            MemberStatus::UnderPartyProbation => "under Party probation",
+            MemberStatus::RightsSuspended => "rights suspended",
+            MemberStatus::MembershipSuspended => "membership suspended",
+            MemberStatus::Ended => "no longer a member",
+        };
+        self.pick(status.name_zh(), en)
+    }
+
+    pub fn org_level(self, level: OrgLevel) -> &'static str {
+        let en = match level {
+            OrgLevel::WorkingCommittee => "working committee",
+            OrgLevel::PartyCommittee => "Party committee",
+            OrgLevel::GeneralBranch => "general branch",
+            OrgLevel::Branch => "branch",
+            OrgLevel::PartyGroup => "party group",
+        };
+        self.pick(level.name_zh(), en)
+    }
+
+    pub fn committee_role(self, role: CommitteeRole) -> &'static str {
+        let en = match role {
+            CommitteeRole::Secretary => "secretary",
+            CommitteeRole::DeputySecretary => "deputy secretary",
+            CommitteeRole::OrganizationOfficer => "organization officer",
+            CommitteeRole::PublicityOfficer => "publicity officer",
+            CommitteeRole::DisciplineOfficer => "discipline officer",
+            CommitteeRole::CommitteeMember => "committee member",
+        };
+        self.pick(role.name_zh(), en)
+    }
+
+    pub fn finding_status(self, status: FindingStatus) -> &'static str {
+        let en = match status {
+            FindingStatus::Missing => "missing",
+            FindingStatus::Invalid => "invalid",
+            FindingStatus::Overdue => "overdue",
+            FindingStatus::Noncompliant => "not compliant",
+            FindingStatus::ComingDue => "coming due",
+        };
+        self.pick(status.name_zh(), en)
+    }
+
+    pub fn severity(self, severity: Severity) -> &'static str {
+        let en = match severity {
+            Severity::Info => "note",
+            Severity::Warning => "warning",
+            Severity::Error => "breach",
+        };
+        self.pick(severity.name_zh(), en)
+    }
+
+    pub fn responsibility(self, responsibility: Responsibility) -> &'static str {
+        match responsibility {
+            Responsibility::BranchSecretary => self.pick("支部书记", "the branch secretary"),
+            Responsibility::ParentOrg => self.pick("上级党组织", "the upper organization"),
+        }
+    }
+
+    pub fn attendance_state(self, state: &AttendanceState) -> &'static str {
+        match state {
+            AttendanceState::Present => self.texts().present,
+            AttendanceState::Excused { .. } => self.texts().excused,
+            AttendanceState::Absent => self.texts().absent,
+        }
+    }
+
+    pub fn operation(self, operation: ChangeOperation) -> &'static str {
+        match operation {
+            ChangeOperation::Create => self.pick("创建", "created"),
+            ChangeOperation::Amend => self.pick("修改", "amended"),
+            ChangeOperation::Delete => self.pick("删除", "deleted"),
+        }
+    }
+
+    pub fn heat_cell_title(self, branch: &str, year: i32, month: u32, count: usize) -> String {
+        match self {
+            Lang::Zh => format!("{branch} {year}年{month}月：待处理问题{count}件"),
+            Lang::En => format!(
+                "{branch}, {}: {}",
+                self.year_month(year, month),
+                match count {
+                    1 => "1 open finding".to_string(),
+                    count => format!("{count} open findings"),
+                }
+            ),
+        }
+    }
+
+    pub fn trend_bar_title(self, year: i32, month: u32, count: usize) -> String {
+        match self {
+            Lang::Zh => format!("{year}年{month}月：待处理问题{count}件"),
+            Lang::En => format!("{}: {count} open findings", self.year_month(year, month)),
+        }
+    }
+
+    pub fn attendance_counts(self, present: usize, expected: usize) -> String {
+        match self {
+            Lang::Zh => format!("应到{expected}人，实到{present}人"),
+            Lang::En => format!("{present} of {expected} present"),
+        }
+    }
+
+    pub fn status_breakdown(self, parts: &[(FindingStatus, usize)]) -> String {
+        let words: Vec<String> = parts
+            .iter()
+            .map(|(status, count)| match self {
+                Lang::Zh => format!("{}{count}", status.name_zh()),
+                Lang::En => format!("{count} {}", self.finding_status(*status)),
+            })
+            .collect();
+        words.join(self.pick("、", ", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_cookie_chooses_the_language_and_chinese_is_the_default() {
+        let table = [
+            (None, Lang::Zh),
+            (Some("zhibu_lang=en"), Lang::En),
+            (Some("session=abc; zhibu_lang=en"), Lang::En),
+            (Some("zhibu_lang=zh"), Lang::Zh),
+            (Some("zhibu_lang=fr"), Lang::Zh),
+            (Some("other_zhibu_lang=en"), Lang::Zh),
+        ];
+        for (cookie, expected) in table {
+            let mut headers = HeaderMap::new();
+            if let Some(cookie) = cookie {
+                headers.insert(COOKIE, HeaderValue::from_static(cookie));
+            }
+            assert_eq!(Lang::from_headers(&headers), expected, "{cookie:?}");
+        }
+    }
+
+    #[test]
+    fn countdowns_read_naturally_in_both_languages() {
+        assert_eq!(Lang::Zh.countdown(3), "还剩3天");
+        assert_eq!(Lang::Zh.countdown(0), "今天到期");
+        assert_eq!(Lang::En.countdown(1), "1 day left");
+        assert_eq!(Lang::En.countdown(-2), "2 days overdue");
+    }
+}

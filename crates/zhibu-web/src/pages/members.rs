@@ -1,0 +1,432 @@
+//! `/members/{id}`: a member's own page. Their standing and its history, their branch postings,
+//! the meetings whose roster lists them (with how they were marked), their talks, and under each
+//! of these the statements they made; the member themself can state their case on any of them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use zhibu_core::{
+    AttendanceState, FieldError, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId,
+    RecordKind, Statement, StatementSubject, Stored,
+};
+use zhibu_storage::{ChangeMeta, StorageError};
+
+use super::meetings::StatementView;
+use super::workspace::{list_all, meeting_kinds_label};
+use super::{
+    Chrome, Failure, PageContext, PageError, audit_change, branch_href, check_csrf, field,
+    form_fields, html, parse_id, query_pairs, query_value, see_other,
+};
+use crate::AppState;
+use crate::auth::Principal;
+
+#[derive(askama::Template)]
+#[template(path = "member.html")]
+struct MemberPage {
+    chrome: Chrome,
+    name: String,
+    status: &'static str,
+    joined_on: String,
+    branch: Option<BranchLink>,
+    status_history: Vec<StatusRow>,
+    postings: Vec<PostingRow>,
+    own: Vec<RecordEntry>,
+    attendance: Vec<RecordEntry>,
+    talks: Vec<RecordEntry>,
+}
+
+struct BranchLink {
+    href: String,
+    label: String,
+}
+
+struct StatusRow {
+    effective_on: String,
+    status: &'static str,
+    note: String,
+}
+
+struct PostingRow {
+    branch: String,
+    group: String,
+    from: String,
+    until: String,
+    moved: String,
+}
+
+/// A record that concerns the member, with the statements on it and the form to add one.
+struct RecordEntry {
+    id: i64,
+    href: String,
+    date: String,
+    title: String,
+    state: String,
+    statements: Vec<StatementView>,
+    form: Option<StatementForm>,
+}
+
+struct StatementForm {
+    action: String,
+    csrf_token: String,
+    about_kind: &'static str,
+    about_id: i64,
+    text: String,
+    error: Option<String>,
+}
+
+/// A statement form that came back with an error.
+struct RefusedStatement {
+    kind: RecordKind,
+    id: i64,
+    text: String,
+    message: String,
+}
+
+/// The member, if the principal may see them: themself, or anyone whose subtree holds their branch.
+async fn readable_member(
+    state: &AppState,
+    context: &PageContext,
+    principal: &Principal,
+    id: &str,
+) -> Result<Stored<Member>, PageError> {
+    let lang = context.lang;
+    let storage = |error| PageError::storage(lang, error);
+    let member_id = MemberId(parse_id(context, id)?);
+    let member = state
+        .repository
+        .get::<Member>(member_id)
+        .await
+        .map_err(storage)?;
+    let path = match member.body.current_branch() {
+        Some(branch) => state.repository.org_path(branch).await.map_err(storage)?,
+        None => String::new(),
+    };
+    if !principal.may_see_member(member_id, &path) {
+        return Err(context.error(Failure::NotFound));
+    }
+    Ok(member)
+}
+
+async fn render_member(
+    state: &AppState,
+    context: &PageContext,
+    principal: &Principal,
+    member: &Stored<Member>,
+    refused: Option<RefusedStatement>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let lang = context.lang;
+    let tr = context.tr();
+    let storage = |error: StorageError| PageError::storage(lang, error);
+    let member_id = MemberId(member.id);
+    let body = &member.body;
+    let today = (state.today)();
+    let is_self = principal.member_id == Some(member_id);
+
+    let branches: BTreeSet<OrgId> = body
+        .postings
+        .iter()
+        .map(|posting| posting.branch_id)
+        .collect();
+    let mut org_names: HashMap<OrgId, String> = HashMap::new();
+    let mut names: HashMap<MemberId, String> = HashMap::new();
+    let mut meetings: Vec<Stored<Meeting>> = Vec::new();
+    let mut talks: Vec<Stored<HeartToHeartTalk>> = Vec::new();
+    let mut statements: Vec<Stored<Statement>> = Vec::new();
+    for branch in &branches {
+        for org in list_all::<Org>(&state.repository, *branch, None, None)
+            .await
+            .map_err(storage)?
+        {
+            org_names.insert(OrgId(org.id), org.body.name);
+        }
+        for other in list_all::<Member>(&state.repository, *branch, None, None)
+            .await
+            .map_err(storage)?
+        {
+            names.insert(MemberId(other.id), other.body.name);
+        }
+        meetings.extend(
+            list_all::<Meeting>(&state.repository, *branch, None, None)
+                .await
+                .map_err(storage)?
+                .into_iter()
+                .filter(|meeting| {
+                    meeting
+                        .body
+                        .attendance
+                        .iter()
+                        .any(|entry| entry.member_id == member_id)
+                }),
+        );
+        talks.extend(
+            list_all::<HeartToHeartTalk>(&state.repository, *branch, None, None)
+                .await
+                .map_err(storage)?
+                .into_iter()
+                .filter(|talk| talk.body.involves(member_id)),
+        );
+        statements.extend(
+            list_all::<Statement>(&state.repository, *branch, None, None)
+                .await
+                .map_err(storage)?
+                .into_iter()
+                .filter(|statement| statement.body.member_id == member_id),
+        );
+    }
+    meetings.sort_by(|a, b| (b.body.held_on, b.id).cmp(&(a.body.held_on, a.id)));
+    meetings.dedup_by_key(|meeting| meeting.id);
+    talks.sort_by(|a, b| (b.body.held_on, b.id).cmp(&(a.body.held_on, a.id)));
+    talks.dedup_by_key(|talk| talk.id);
+    let org_name = |id: OrgId| {
+        org_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    let member_name = |id: MemberId| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
+
+    let entry =
+        |kind: RecordKind, id: i64, href: String, date: String, title: String, state: String| {
+            let refused_here = refused
+                .as_ref()
+                .filter(|refused| refused.kind == kind && refused.id == id);
+            RecordEntry {
+                id,
+                href,
+                date,
+                title,
+                state,
+                statements: statements
+                    .iter()
+                    .filter(|statement| statement.body.about == StatementSubject { kind, id })
+                    .map(|statement| StatementView {
+                        author: body.name.clone(),
+                        stated_on: lang.date(statement.body.stated_on),
+                        text: statement.body.text.clone(),
+                    })
+                    .collect(),
+                form: is_self.then(|| StatementForm {
+                    action: format!("/members/{member_id}/statements"),
+                    csrf_token: principal.csrf_token.clone(),
+                    about_kind: kind.as_str(),
+                    about_id: id,
+                    text: refused_here
+                        .map(|refused| refused.text.clone())
+                        .unwrap_or_default(),
+                    error: refused_here.map(|refused| refused.message.clone()),
+                }),
+            }
+        };
+
+    let attendance = meetings
+        .iter()
+        .map(|meeting| {
+            let state = meeting
+                .body
+                .attendance
+                .iter()
+                .find(|entry| entry.member_id == member_id)
+                .map(|entry| match &entry.state {
+                    AttendanceState::Excused { reason } => format!("{}（{reason}）", tr.excused),
+                    other => lang.attendance_state(other).to_string(),
+                })
+                .unwrap_or_default();
+            entry(
+                RecordKind::Meeting,
+                meeting.id,
+                format!("/meetings/{}", meeting.id),
+                meeting.body.held_on.to_string(),
+                meeting_kinds_label(lang, &meeting.body),
+                state,
+            )
+        })
+        .collect();
+    let talk_entries = talks
+        .iter()
+        .map(|talk| {
+            let other = talk
+                .body
+                .participants
+                .iter()
+                .copied()
+                .find(|participant| *participant != member_id)
+                .unwrap_or(member_id);
+            entry(
+                RecordKind::Talk,
+                talk.id,
+                String::new(),
+                talk.body.held_on.to_string(),
+                member_name(other),
+                talk.body.topic.clone(),
+            )
+        })
+        .collect();
+    let own = vec![entry(
+        RecordKind::Member,
+        member.id,
+        format!("/members/{member_id}"),
+        String::new(),
+        tr.own_record.to_string(),
+        String::new(),
+    )];
+
+    let mut chrome = context.chrome(body.name.clone());
+    if query_value(
+        &query_pairs(&context.path_and_query.parse::<Uri>().unwrap_or_default()),
+        "stated",
+    )
+    .is_some()
+    {
+        chrome.notice = Some(tr.statement_saved.to_string());
+    }
+    let page = MemberPage {
+        chrome,
+        name: body.name.clone(),
+        status: body
+            .status_on(today)
+            .map_or("", |status| lang.member_status(status)),
+        joined_on: lang.date(body.joined_on),
+        branch: body.current_branch().map(|branch| BranchLink {
+            href: branch_href(branch),
+            label: org_name(branch),
+        }),
+        status_history: body
+            .status_history
+            .iter()
+            .map(|change| StatusRow {
+                effective_on: change.effective_on.to_string(),
+                status: lang.member_status(change.status),
+                note: change.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        postings: body
+            .postings
+            .iter()
+            .map(|posting| PostingRow {
+                branch: org_name(posting.branch_id),
+                group: posting.group_id.map(org_name).unwrap_or_default(),
+                from: posting.from.to_string(),
+                until: posting
+                    .until
+                    .map(|until| until.to_string())
+                    .unwrap_or_default(),
+                moved: [
+                    posting
+                        .transferred_in_from
+                        .as_ref()
+                        .map(|from| format!("{}：{from}", tr.transferred_in_from)),
+                    posting
+                        .transferred_out_to
+                        .as_ref()
+                        .map(|to| format!("{}：{to}", tr.transferred_out_to)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("；"),
+            })
+            .collect(),
+        own,
+        attendance,
+        talks: talk_entries,
+    };
+    Ok(html(status, &page))
+}
+
+pub async fn member_page(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let member = readable_member(&state, &context, &principal, &id).await?;
+    render_member(&state, &context, &principal, &member, None, StatusCode::OK).await
+}
+
+/// `POST /members/{id}/statements`: the member states their case on a record that concerns them.
+/// Only the member themself may; storage checks that the record concerns them.
+pub async fn state_case(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let lang = context.lang;
+    let fields = form_fields(&body);
+    check_csrf(&context, &principal, &fields)?;
+    let member = readable_member(&state, &context, &principal, &id).await?;
+    let member_id = MemberId(member.id);
+    if principal.member_id != Some(member_id) {
+        return Err(context.error(Failure::Forbidden));
+    }
+    let kind = RecordKind::parse(field(&fields, "about_kind"))
+        .filter(|kind| StatementSubject::KINDS.contains(kind));
+    let about_id = field(&fields, "about_id").trim().parse::<i64>().ok();
+    let (Some(kind), Some(about_id)) = (kind, about_id) else {
+        return Err(context.error(Failure::NotFound));
+    };
+    let text = field(&fields, "text").to_string();
+    let statement = Statement {
+        member_id,
+        about: StatementSubject { kind, id: about_id },
+        text: text.trim().to_string(),
+        stated_on: (state.today)(),
+    };
+    match state
+        .repository
+        .create(statement, &ChangeMeta::by(&principal.login))
+        .await
+    {
+        Ok(stored) => {
+            let path = match member.body.current_branch() {
+                Some(branch) => state
+                    .repository
+                    .org_path(branch)
+                    .await
+                    .map_err(|error| PageError::storage(lang, error))?,
+                None => String::new(),
+            };
+            audit_change(&state, &principal, "create", "statement", stored.id, &path, serde_json::json!({ "about": kind.as_str(), "about_id": about_id, "through": "page" })).await;
+            let anchor = match kind {
+                RecordKind::Meeting => format!("meeting-{about_id}"),
+                RecordKind::Talk => format!("talk-{about_id}"),
+                _ => "own-record".to_string(),
+            };
+            Ok(see_other(&format!(
+                "/members/{member_id}?stated=1#{anchor}"
+            )))
+        }
+        Err(StorageError::Invalid(errors)) => {
+            let message = errors
+                .errors
+                .first()
+                .map(|error: &FieldError| lang.field_message(error))
+                .unwrap_or_default();
+            let refused = RefusedStatement {
+                kind,
+                id: about_id,
+                text,
+                message,
+            };
+            render_member(
+                &state,
+                &context,
+                &principal,
+                &member,
+                Some(refused),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(error) => Err(PageError::storage(lang, error)),
+    }
+}
