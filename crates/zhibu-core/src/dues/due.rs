@@ -42,7 +42,7 @@ fn percent_text(basis_points: u32) -> String {
     let rest = basis_points % 100;
     if rest == 0 {
         whole.to_string()
-    } else if rest % 10 == 0 {
+    } else if rest.is_multiple_of(10) {
         format!("{whole}.{}", rest / 10)
     } else {
         format!("{whole}.{rest:02}")
