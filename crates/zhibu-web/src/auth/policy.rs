@@ -83,7 +83,9 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::CommitteeTerms, Action::Create, [S, S, S, D, D]),
     (Area::CommitteeTerms, Action::Amend, [S, S, S, D, D]),
     (Area::CommitteeTerms, Action::Delete, [S, S, S, D, D]),
-    (Area::LocalRules, Action::Read, [S, S, S, S, D]),
+    // A local rule is filed under the committee that issued it, above the branches it binds;
+    // branches meet it in their findings, which cite it, not in the records API.
+    (Area::LocalRules, Action::Read, [S, S, D, D, D]),
     (Area::LocalRules, Action::Create, [S, S, D, D, D]),
     (Area::LocalRules, Action::Amend, [S, S, D, D, D]),
     (Area::LocalRules, Action::Delete, [S, S, D, D, D]),
