@@ -393,3 +393,33 @@ fn admission_talk_within_one_month_reaches_the_engine_fazhan_xize_art7() {
         }
     }
 }
+
+/// 章程 第九条: six consecutive months without organizational life call for a general-meeting
+/// decision; at three months the branch is reminded. Exempt members (年老体弱) are not counted.
+#[test]
+fn months_without_organizational_life_zhangcheng_art9() {
+    // (today, expected (label, status) for the absent member)
+    let table = [
+        ("2026-03-05", vec![]),
+        ("2026-04-05", vec![("2026-01".to_string(), ComingDue)]),
+        ("2026-06-30", vec![("2026-01".to_string(), ComingDue)]),
+        ("2026-07-01", vec![("2026-01".to_string(), Noncompliant)]),
+    ];
+    for (today, expected) in table {
+        for exempt in [false, true] {
+            let (mut world, root, branch) = World::committee_and_branch();
+            let members = world.members(branch, 4);
+            let absent = members[3];
+            if exempt {
+                world.exempt_member(absent);
+            }
+            for month in 1..=6 {
+                world.meeting(branch, &[MeetingKind::ThemedPartyDay], &format!("2026-{month:02}-10"), &members, &members[..3]);
+            }
+            let report = world.evaluate(root, "2026-01-01", today, today);
+            let found = of_rule(&report, "CHARTER.LAPSE.SIX_MONTHS");
+            let expected = if exempt { vec![] } else { expected.clone() };
+            assert_eq!(found, expected, "today {today}, exempt {exempt}");
+        }
+    }
+}

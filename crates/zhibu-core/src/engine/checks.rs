@@ -109,6 +109,14 @@ impl<'a> BranchContext<'a, '_> {
         match definition.check {
             CheckKind::PeriodicMeeting | CheckKind::TalkCoverage => self.each_period(candidate, problems, findings),
             CheckKind::GeneralMeetingVote => self.general_meeting_votes(candidate, problems, findings),
+            CheckKind::Continuity => {
+                let on = self.reference_date();
+                if let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, on, problems)
+                    && let CheckParameters::Continuity(parameters) = &applied.parameters
+                {
+                    self.continuity(&applied, parameters, on, findings);
+                }
+            }
             CheckKind::AdmissionSteps => {
                 let today = self.request.today;
                 if let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, today, problems)
@@ -565,7 +573,8 @@ impl<'a> BranchContext<'a, '_> {
             CheckParameters::PeriodicMeeting(_)
             | CheckParameters::TalkCoverage(_)
             | CheckParameters::GeneralMeetingVote(_)
-            | CheckParameters::AdmissionSteps(_) => {}
+            | CheckParameters::AdmissionSteps(_)
+            | CheckParameters::Continuity(_) => {}
         }
     }
 
@@ -636,6 +645,78 @@ impl<'a> BranchContext<'a, '_> {
                 finding.title_en = step.name_en.to_string();
                 finding.citation = citation;
                 findings.push(finding);
+            }
+        }
+    }
+
+
+    /// Members of the branch with consecutive months without organizational life, up to the last
+    /// whole month before the reference day. A finding is keyed by the streak's first month, so it
+    /// stays the same finding (and keeps an exemption) while the streak goes on.
+    fn continuity(&self, applied: &Applied<'_>, parameters: &crate::rules::ContinuityParameters, on: NaiveDate, findings: &mut Vec<Finding>) {
+        use crate::continuity::{ContinuityLevel, ContinuityMember, ContinuityThresholds, continuity_findings};
+        use crate::dues::YearMonth;
+        let through = YearMonth::of(on).previous();
+        let Some(observed_from) = YearMonth::new(self.request.from.year(), 1) else { return };
+        if through < observed_from {
+            return;
+        }
+        let mut holders = vec![self.branch_id];
+        holders.extend(self.index.groups_of(self.branch_id).iter().map(|group| OrgId(group.id)));
+        let meetings: Vec<Stored<crate::domain::Meeting>> = holders
+            .iter()
+            .filter_map(|holder| self.index.meetings.get(holder))
+            .flatten()
+            .map(|meeting| (*meeting).clone())
+            .collect();
+        let thresholds = ContinuityThresholds { reminder_months: parameters.reminder_months as usize, lapse_months: parameters.lapse_months as usize };
+        for member in self.index.roster_on(self.branch_id, on) {
+            let subject = ContinuityMember { member, mobile: &[] };
+            for continuity in continuity_findings(&subject, &meetings, None, observed_from, through, &thresholds) {
+                let Some(first) = continuity.months.first().copied() else { continue };
+                let (status, key) = match continuity.level {
+                    ContinuityLevel::Reminder => (FindingStatus::ComingDue, "reminder"),
+                    ContinuityLevel::LapseDecisionDue => (FindingStatus::Noncompliant, "decision_due"),
+                };
+                let months: Vec<String> = continuity.months.iter().map(|month| month.to_string()).collect();
+                let evidence = Evidence {
+                    records: continuity
+                        .missed_meeting_ids
+                        .iter()
+                        .filter_map(|id| meetings.iter().find(|meeting| meeting.id == *id))
+                        .map(|meeting| EvidenceRecord {
+                            kind: RecordKind::Meeting,
+                            id: meeting.id,
+                            date: meeting.body.held_on,
+                            note_zh: format!("{}未出席", member.body.name),
+                            note_en: format!("{} was not present", member.body.name),
+                        })
+                        .collect(),
+                    missing_zh: vec![format!("{}：{}无组织生活", member.body.name, months.join("、"))],
+                    missing_en: vec![format!("{}: no organizational life in {}", member.body.name, months.join(", "))],
+                };
+                let values = vec![
+                    ("member", member.body.name.clone()),
+                    ("months", continuity.months.len().to_string()),
+                    ("from", first.to_string()),
+                    ("through", through.to_string()),
+                ];
+                findings.push(self.finding(
+                    applied,
+                    FindingParts {
+                        org: self.branch_id,
+                        org_name: self.org_name(),
+                        period: None,
+                        period_label: first.to_string(),
+                        subject: format!("member {}", member.id),
+                        status,
+                        message_key: key,
+                        values,
+                        evidence,
+                        due_on: None,
+                        severity: None,
+                    },
+                ));
             }
         }
     }

@@ -152,6 +152,7 @@ pub fn required_messages(check: CheckKind) -> &'static [&'static str] {
         CheckKind::SecretaryInPost => &["violated"],
         CheckKind::TermExpiry => &["coming_due", "overdue"],
         CheckKind::AdmissionSteps => &["coming_due", "overdue"],
+        CheckKind::Continuity => &["reminder", "decision_due"],
     }
 }
 
@@ -324,6 +325,7 @@ rule_files!(
     "BRANCH.SECRETARY.IN_POST.toml",
     "BRANCH.COMMITTEE.TERM_EXPIRY.toml",
     "RECRUIT.PIPELINE.DEADLINES.toml",
+    "CHARTER.LAPSE.SIX_MONTHS.toml",
 );
 
 impl Catalogue {

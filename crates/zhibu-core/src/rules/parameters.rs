@@ -139,6 +139,16 @@ pub struct AdmissionStepsParameters {
     pub include_steps_without_deadline: bool,
 }
 
+/// Membership continuity (章程 第九条): consecutive months without organizational life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuityParameters {
+    /// A reminder to the branch after this many months (the project's choice, so it comes in time).
+    pub reminder_months: u32,
+    /// 连续六个月: a general-meeting decision is due.
+    pub lapse_months: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TermExpiryParameters {
@@ -159,6 +169,7 @@ pub enum CheckParameters {
     SecretaryInPost(SecretaryInPostParameters),
     TermExpiry(TermExpiryParameters),
     AdmissionSteps(AdmissionStepsParameters),
+    Continuity(ContinuityParameters),
 }
 
 /// The names of the checks as written in rule files.
@@ -176,6 +187,7 @@ pub enum CheckKind {
     SecretaryInPost,
     TermExpiry,
     AdmissionSteps,
+    Continuity,
 }
 
 impl CheckParameters {
@@ -195,6 +207,7 @@ impl CheckParameters {
             CheckKind::SecretaryInPost => CheckParameters::SecretaryInPost(typed(parameters)?),
             CheckKind::TermExpiry => CheckParameters::TermExpiry(typed(parameters)?),
             CheckKind::AdmissionSteps => CheckParameters::AdmissionSteps(typed(parameters)?),
+            CheckKind::Continuity => CheckParameters::Continuity(typed(parameters)?),
         })
     }
 }
