@@ -13,7 +13,10 @@ use zhibu_core::calendar::china_date;
 use zhibu_core::engine::{EvaluationRequest, FindingStatus, evaluate};
 use zhibu_core::rules::Catalogue;
 use zhibu_core::{Org, OrgId};
-use zhibu_storage::{ListRequest, Repository, StorageError};
+use zhibu_storage::{ListRequest, NewAuditEntry, Repository, StorageError};
+use zhibu_web::ApiError;
+use zhibu_web::auth::handlers::{NewAccountRequest, create_account, reset_password};
+use zhibu_web::auth::{DemoCredential, Role, create_demo_accounts};
 
 #[derive(Parser)]
 #[command(name = "zhibu", version, about = "支部 Zhibu — 党支部工作记录与合规检查 / Party branch records and compliance")]
@@ -33,9 +36,18 @@ enum Command {
         /// 监听地址 / address to listen on
         #[arg(long, default_value = "127.0.0.1:8080", env = "ZHIBU_LISTEN")]
         listen: String,
-        /// 数据库为空时先生成示例组织 / build the demo organization first if the database is empty
+        /// 数据库为空时先生成示例组织，并为每种角色生成一次性演示账号 / build the demo organization first
+        /// if the database is empty, and print fresh demo credentials for every role
         #[arg(long)]
         demo: bool,
+        /// 会话Cookie仅经HTTPS发送（部署在TLS之后时使用）/ mark the session cookie Secure (behind TLS)
+        #[arg(long, env = "ZHIBU_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// 账号管理 / manage accounts
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
     },
     /// 生成示例组织（虚构的市直机关）/ build the demo organization (a fictional city's organs)
     Demo {
@@ -74,6 +86,109 @@ enum Command {
     Verify,
     /// 执行数据库迁移 / apply database migrations
     Migrate,
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// 新建账号并打印一次性密码 / create an account and print its one-time password
+    Create {
+        #[arg(long)]
+        login: String,
+        /// 姓名 / display name
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// 所属党组织编号（系统管理员不填）/ the org the account works in (not for administrators)
+        #[arg(long)]
+        org: Option<i64>,
+        /// 本人的党员记录编号 / the holder's own member record
+        #[arg(long)]
+        member: Option<i64>,
+    },
+    /// 重置密码并打印新的一次性密码 / reset a password and print a new one-time password
+    Reset {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Administrator,
+    CommitteeStaff,
+    BranchSecretary,
+    BranchCommitteeMember,
+    Member,
+}
+
+impl RoleArg {
+    fn role(self) -> Role {
+        match self {
+            RoleArg::Administrator => Role::Administrator,
+            RoleArg::CommitteeStaff => Role::CommitteeStaff,
+            RoleArg::BranchSecretary => Role::BranchSecretary,
+            RoleArg::BranchCommitteeMember => Role::BranchCommitteeMember,
+            RoleArg::Member => Role::Member,
+        }
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Storage(storage) => Failure::from(storage),
+            other => Failure(other.to_string()),
+        }
+    }
+}
+
+/// Writes an audit entry for a change made at the command line, which has no account.
+async fn audit_cli(repository: &Repository, action: &str, account_id: i64, detail: serde_json::Value) -> Result<(), Failure> {
+    let entry = NewAuditEntry {
+        at: repository.now(),
+        account_id: None,
+        login: Some("cli".into()),
+        action: action.into(),
+        target_kind: Some("account".into()),
+        target_id: Some(account_id),
+        org_path: None,
+        detail: detail.to_string(),
+        ip: None,
+    };
+    repository.accounts().append_audit(&entry).await?;
+    Ok(())
+}
+
+async fn run_account(repository: &Repository, command: AccountCommand) -> Result<ExitCode, Failure> {
+    match command {
+        AccountCommand::Create { login, name, role, org, member } => {
+            let request = NewAccountRequest { login, display_name: name, role: role.role(), scope_org: org, member_id: member };
+            let created = create_account(repository, &request, true).await?;
+            audit_cli(repository, "account_create", created.account.id, serde_json::json!({"login": created.account.login, "role": created.account.role})).await?;
+            println!("账号已创建 / account created: {} ({})", created.account.login, created.account.role.name_zh());
+            println!("一次性密码（首次登录后须修改）/ one-time password (must be changed at first sign-in): {}", created.one_time_password);
+        }
+        AccountCommand::Reset { login } => {
+            let login = zhibu_web::auth::handlers::normalize_login(&login);
+            let account = repository.accounts().account_by_login(&login).await?.ok_or_else(|| Failure(format!("没有登录名为“{login}”的账号 / there is no account {login:?}")))?;
+            let (reset, ended) = reset_password(repository, account.id).await?;
+            audit_cli(repository, "password_reset", account.id, serde_json::json!({"login": login, "sessions_ended": ended})).await?;
+            println!("密码已重置 / password reset for {login}; 一次性密码 / one-time password: {}", reset.one_time_password);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints where to sign in and the demo credentials of every role.
+fn print_demo_credentials(address: &std::net::SocketAddr, credentials: &[DemoCredential]) {
+    println!("\n演示账号（每次启动重新生成的一次性密码）/ demo accounts (passwords generated afresh on every start):");
+    println!("登录地址 / sign in at: http://{address}/login");
+    let rows: Vec<Vec<String>> = credentials
+        .iter()
+        .map(|credential| vec![credential.role.name_zh().to_string(), credential.login.clone(), credential.password.clone(), credential.description.clone()])
+        .collect();
+    print!("{}", table::render(&["角色 role", "登录名 login", "密码 password", "范围 scope"], &rows));
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -136,17 +251,32 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             build_demo(&repository, seed, branches, today.unwrap_or_else(today_in_china)).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { listen, demo } => {
+        Command::Account { command } => {
             let repository = repository(&cli.database_url).await?;
-            if demo && top_level_orgs(&repository).await?.is_empty() {
-                build_demo(&repository, 2026, 300, today_in_china()).await?;
+            run_account(&repository, command).await
+        }
+        Command::Serve { listen, demo, secure_cookies } => {
+            let repository = repository(&cli.database_url).await?;
+            let mut credentials = Vec::new();
+            if demo {
+                if top_level_orgs(&repository).await?.is_empty() {
+                    build_demo(&repository, 2026, 300, today_in_china()).await?;
+                }
+                let root = single_top_level_org(&repository).await?;
+                credentials = create_demo_accounts(&repository, root).await?;
             }
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .map_err(|error| Failure(format!("无法监听 {listen} / cannot listen on {listen}: {error}")))?;
             let address = listener.local_addr().map_err(|error| Failure(error.to_string()))?;
             println!("支部 Zhibu 已启动 / is running: http://{address}/  (API: http://{address}/api/v1/openapi.json)");
-            let state = zhibu_web::AppState::new(repository, Arc::new(today_in_china));
+            if demo {
+                print_demo_credentials(&address, &credentials);
+            } else if repository.accounts().list_accounts().await?.is_empty() {
+                println!("尚无账号：请先运行 zhibu account create --role administrator … / no accounts yet: run zhibu account create --role administrator … first");
+            }
+            let auth = zhibu_web::AuthSettings { secure_cookies, ..zhibu_web::AuthSettings::default() };
+            let state = zhibu_web::AppState::new(repository, Arc::new(today_in_china)).with_auth(auth);
             zhibu_web::serve(listener, state).await.map_err(|error| Failure(format!("服务中断 / server stopped: {error}")))?;
             Ok(ExitCode::SUCCESS)
         }

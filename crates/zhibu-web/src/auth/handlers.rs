@@ -933,15 +933,14 @@ pub async fn api_create_account(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Gives an account a new one-time password, which must be changed at the next sign-in, and
-/// ends its sessions.
-async fn reset(
-    state: &AppState,
-    principal: &Principal,
+/// Gives account `id` a new one-time password, which must be changed at the next sign-in, and
+/// ends its sessions. Used by the administrators' reset and by `zhibu account reset`; the caller
+/// writes the audit entry.
+pub async fn reset_password(
+    repository: &Repository,
     id: i64,
-) -> Result<OneTimePassword, ApiError> {
-    require_accounts_admin(principal, Action::Amend)?;
-    let accounts = state.repository.accounts();
+) -> Result<(OneTimePassword, u64), ApiError> {
+    let accounts = repository.accounts();
     let Some(account) = accounts.account(id).await? else {
         return Err(ApiError::UnknownAccount(id));
     };
@@ -949,14 +948,6 @@ async fn reset(
     let hash = hash_password(&password).await.map_err(ApiError::internal)?;
     accounts.set_password(id, &hash, true).await?;
     let ended = accounts.delete_sessions_of_account(id).await?;
-    audit(
-        state,
-        Some(principal),
-        "password_reset",
-        AuditTarget::account(id),
-        json!({"login": account.login, "sessions_ended": ended}),
-    )
-    .await?;
     let account = AccountRow {
         password_hash: hash,
         must_change_password: true,
@@ -964,10 +955,31 @@ async fn reset(
         locked_until: None,
         ..account
     };
-    Ok(OneTimePassword {
-        account: account_view(&account)?,
-        one_time_password: password,
-    })
+    Ok((
+        OneTimePassword {
+            account: account_view(&account)?,
+            one_time_password: password,
+        },
+        ended,
+    ))
+}
+
+async fn reset(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+) -> Result<OneTimePassword, ApiError> {
+    require_accounts_admin(principal, Action::Amend)?;
+    let (reset, ended) = reset_password(&state.repository, id).await?;
+    audit(
+        state,
+        Some(principal),
+        "password_reset",
+        AuditTarget::account(id),
+        json!({"login": reset.account.login, "sessions_ended": ended}),
+    )
+    .await?;
+    Ok(reset)
 }
 
 /// `POST /api/v1/accounts/{id}/reset`: a new one-time password (with the `X-CSRF-Token` header).
