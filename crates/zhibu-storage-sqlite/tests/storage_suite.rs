@@ -298,7 +298,27 @@ async fn upgrade_keeps_old_data() {
             .execute(UPGRADE_FIXTURE)
             .await
             .expect("load the fixture into the first schema");
-        testsuite::upgrade_keeps_old_data(store(backend)).await;
+        testsuite::upgrade_keeps_old_data(store(backend), 1).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn upgrade_from_migration_two_keeps_old_data_and_adds_accounts() {
+    on_sqlite(Some(2), |backend| async move {
+        Raw(backend.clone())
+            .execute(UPGRADE_FIXTURE)
+            .await
+            .expect("load the fixture into the second schema");
+        testsuite::upgrade_keeps_old_data(store(backend), 2).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn accounts_sessions_and_audit() {
+    on_sqlite(LATEST, |backend| {
+        testsuite::accounts_sessions_and_audit(store(backend))
     })
     .await;
 }

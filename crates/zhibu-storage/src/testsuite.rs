@@ -25,8 +25,9 @@ use zhibu_core::{
 };
 
 use crate::{
-    Backend, ChainEntry, ChangeMeta, Clock, GENESIS_HASH, ListRequest, ProblemKind, RecordRow,
-    Repository, StorageError, VerifyReport, version_hash,
+    AuditQuery, Backend, ChainEntry, ChangeMeta, Clock, GENESIS_HASH, ListRequest, NewAccount,
+    NewAuditEntry, ProblemKind, RecordRow, Repository, SessionRow, StorageError, VerifyReport,
+    version_hash,
 };
 
 /// SQL run directly on the database under test, behind the application's back: how the suite
@@ -470,7 +471,7 @@ pub async fn migrations_are_recorded(store: Arc<dyn Backend>) {
         .expect("read the applied migrations");
     assert_eq!(
         applied,
-        [1, 2],
+        [1, 2, 3],
         "a fresh store is migrated to the latest version"
     );
     store.migrate().await.expect("migrating again is harmless");
@@ -2312,14 +2313,17 @@ pub fn upgrade_fixture() -> UpgradeFixture {
 /// Takes a store migrated only to migration 1 into which the backend's test has inserted the
 /// [`upgrade_fixture`] by raw SQL, the way the first schema held it; migrates it to the latest
 /// version and checks that the old data reads back, verifies and can be built on.
-pub async fn upgrade_keeps_old_data(store: Arc<dyn Backend>) {
+/// `store` was migrated to migration `from` (1 or 2) and loaded with the fixture by raw SQL;
+/// migrating it to the latest schema keeps every record and version, and the accounts added by
+/// migration 3 work on it.
+pub async fn upgrade_keeps_old_data(store: Arc<dyn Backend>, from: i64) {
     assert_eq!(
         store
             .applied_migrations()
             .await
             .expect("read the applied migrations"),
-        [1],
-        "the store starts at migration 1"
+        (1..=from).collect::<Vec<_>>(),
+        "the store starts at migration {from}"
     );
     let fixture = upgrade_fixture();
     assert_eq!(
@@ -2335,13 +2339,12 @@ pub async fn upgrade_keeps_old_data(store: Arc<dyn Backend>) {
         .migrate()
         .await
         .expect("migrate to the latest version");
-    assert_eq!(
-        store
-            .applied_migrations()
-            .await
-            .expect("read the applied migrations"),
-        [1, 2]
-    );
+    let applied = store
+        .applied_migrations()
+        .await
+        .expect("read the applied migrations");
+    assert!(applied.len() >= 3, "{applied:?}");
+    assert_eq!(applied, (1..=applied.len() as i64).collect::<Vec<_>>());
     assert_eq!(
         store.chain_entries(0, 100).await.expect("read the chain"),
         fixture.versions,
@@ -2447,4 +2450,275 @@ pub async fn upgrade_keeps_old_data(store: Arc<dyn Backend>) {
     let report = repo.verify().await.expect("verify");
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.versions_checked, 8);
+
+    // Migration 3's accounts work on the upgraded database, linked to an old member.
+    let account = store
+        .accounts()
+        .create_account(&new_account(
+            "secretary",
+            "branch_secretary",
+            Some(3),
+            Some(4),
+        ))
+        .await
+        .expect("create an account after the upgrade");
+    assert_eq!(
+        store
+            .accounts()
+            .account_by_login("secretary")
+            .await
+            .expect("read it back"),
+        Some(account)
+    );
+}
+
+fn new_account(login: &str, role: &str, scope: Option<i64>, member: Option<i64>) -> NewAccount {
+    NewAccount {
+        login: login.to_string(),
+        display_name: format!("{login}的名字"),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g".to_string(),
+        role: role.to_string(),
+        scope_org_id: scope,
+        member_id: member,
+        must_change_password: true,
+        created_at: instant(2026, 3, 1, 8, 0, 0, 123_456_000),
+    }
+}
+
+/// Accounts, sign-in failures and locks, sessions and the audit log, as each database keeps them.
+pub async fn accounts_sessions_and_audit(store: Arc<dyn Backend>) {
+    let accounts = store.accounts();
+    let admin = accounts
+        .create_account(&new_account("admin", "administrator", None, None))
+        .await
+        .expect("create an administrator");
+    assert_eq!(
+        (
+            admin.login.as_str(),
+            admin.failed_attempts,
+            admin.locked_until,
+            admin.must_change_password
+        ),
+        ("admin", 0, None, true)
+    );
+    assert_eq!(admin.created_at, instant(2026, 3, 1, 8, 0, 0, 123_456_000));
+    match accounts
+        .create_account(&new_account("admin", "member", Some(3), Some(4)))
+        .await
+    {
+        Err(StorageError::Invalid(errors)) => {
+            assert_eq!(errors.errors[0].field, "login");
+            assert_eq!(errors.errors[0].code, "taken");
+        }
+        other => panic!("a taken login is refused by field, got {other:?}"),
+    }
+    let member = accounts
+        .create_account(&new_account("wang", "member", Some(3), Some(4)))
+        .await
+        .expect("create a member");
+    assert_eq!(
+        accounts
+            .list_accounts()
+            .await
+            .expect("list")
+            .iter()
+            .map(|account| account.login.as_str())
+            .collect::<Vec<_>>(),
+        ["admin", "wang"]
+    );
+    assert_eq!(
+        accounts.account(member.id).await.expect("read"),
+        Some(member.clone())
+    );
+    assert_eq!(
+        accounts.account_by_login("nobody").await.expect("read"),
+        None
+    );
+
+    // Failures count up in the database; a lock and a success clear as they should.
+    assert_eq!(
+        accounts
+            .count_failed_sign_in(member.id)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        accounts
+            .count_failed_sign_in(member.id)
+            .await
+            .expect("count"),
+        2
+    );
+    let until = instant(2026, 3, 1, 8, 5, 0, 0);
+    accounts.lock_account(member.id, until).await.expect("lock");
+    let locked = accounts
+        .account(member.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (locked.failed_attempts, locked.locked_until),
+        (2, Some(until))
+    );
+    accounts
+        .clear_failed_sign_ins(member.id)
+        .await
+        .expect("clear");
+    let cleared = accounts
+        .account(member.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!((cleared.failed_attempts, cleared.locked_until), (0, None));
+    accounts
+        .set_password(member.id, "$argon2id$new", false)
+        .await
+        .expect("set");
+    let changed = accounts
+        .account(member.id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        (changed.password_hash.as_str(), changed.must_change_password),
+        ("$argon2id$new", false)
+    );
+    assert!(matches!(
+        accounts.set_password(9999, "x", false).await,
+        Err(StorageError::Invalid(_))
+    ));
+
+    // Sessions: stored by token hash, found, expired, ended one by one or all at once.
+    let session = |hash: char, account_id: i64, expires_minute: u32| SessionRow {
+        token_hash: hash.to_string().repeat(64),
+        account_id,
+        csrf_token: format!("csrf-{hash}"),
+        created_at: instant(2026, 3, 1, 8, 0, 0, 0),
+        expires_at: instant(2026, 3, 1, 9, expires_minute, 0, 0),
+    };
+    for row in [
+        session('a', admin.id, 0),
+        session('b', member.id, 30),
+        session('c', member.id, 59),
+    ] {
+        accounts
+            .create_session(&row)
+            .await
+            .expect("create a session");
+    }
+    assert_eq!(
+        accounts.session(&"b".repeat(64)).await.expect("read"),
+        Some(session('b', member.id, 30))
+    );
+    assert_eq!(accounts.session(&"z".repeat(64)).await.expect("read"), None);
+    assert_eq!(
+        accounts
+            .delete_expired_sessions(instant(2026, 3, 1, 9, 10, 0, 0))
+            .await
+            .expect("sweep"),
+        1
+    );
+    assert_eq!(accounts.session(&"a".repeat(64)).await.expect("read"), None);
+    accounts.delete_session(&"b".repeat(64)).await.expect("end");
+    assert_eq!(accounts.session(&"b".repeat(64)).await.expect("read"), None);
+    assert_eq!(
+        accounts
+            .delete_sessions_of_account(member.id)
+            .await
+            .expect("end all"),
+        1
+    );
+
+    // The audit log: appended, searched newest first by login, action, time and subtree, paged.
+    let entry = |minute: u32, login: &str, action: &str, path: Option<&str>| NewAuditEntry {
+        at: instant(2026, 3, 1, 8, minute, 0, 0),
+        account_id: Some(admin.id),
+        login: Some(login.to_string()),
+        action: action.to_string(),
+        target_kind: Some("meeting".to_string()),
+        target_id: Some(6),
+        org_path: path.map(str::to_string),
+        detail: r#"{"reason":"补充"}"#.to_string(),
+        ip: Some("127.0.0.1".to_string()),
+    };
+    let mut ids = Vec::new();
+    for row in [
+        entry(1, "admin", "sign_in", None),
+        entry(2, "admin", "create", Some("/1/2/3/")),
+        entry(3, "wang", "sign_in_failed", None),
+        entry(4, "admin", "amend", Some("/1/2/3/")),
+        entry(5, "admin", "create", Some("/1/7/")),
+    ] {
+        ids.push(accounts.append_audit(&row).await.expect("append"));
+    }
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    let search =
+        |query: AuditQuery| async move { accounts.search_audit(&query).await.expect("search") };
+    let all = search(AuditQuery {
+        limit: 10,
+        ..AuditQuery::default()
+    })
+    .await;
+    assert_eq!(
+        all.iter().map(|entry| entry.id).collect::<Vec<_>>(),
+        ids.iter().rev().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(all[1].detail, r#"{"reason":"补充"}"#);
+    assert_eq!(all[1].at, instant(2026, 3, 1, 8, 4, 0, 0));
+    let admin_creates = search(AuditQuery {
+        login: Some("admin".into()),
+        action: Some("create".into()),
+        limit: 10,
+        ..AuditQuery::default()
+    })
+    .await;
+    assert_eq!(
+        admin_creates
+            .iter()
+            .map(|entry| entry.id)
+            .collect::<Vec<_>>(),
+        [ids[4], ids[1]]
+    );
+    let in_subtree = search(AuditQuery {
+        path_prefix: Some("/1/2/".into()),
+        limit: 10,
+        ..AuditQuery::default()
+    })
+    .await;
+    assert_eq!(
+        in_subtree.iter().map(|entry| entry.id).collect::<Vec<_>>(),
+        [ids[3], ids[1]]
+    );
+    let in_time = search(AuditQuery {
+        from: Some(instant(2026, 3, 1, 8, 2, 0, 0)),
+        until: Some(instant(2026, 3, 1, 8, 4, 0, 0)),
+        limit: 10,
+        ..AuditQuery::default()
+    })
+    .await;
+    assert_eq!(
+        in_time.iter().map(|entry| entry.id).collect::<Vec<_>>(),
+        [ids[2], ids[1]]
+    );
+    let page = search(AuditQuery {
+        before_id: Some(ids[3]),
+        limit: 2,
+        ..AuditQuery::default()
+    })
+    .await;
+    assert_eq!(
+        page.iter().map(|entry| entry.id).collect::<Vec<_>>(),
+        [ids[2], ids[1]]
+    );
+    assert!(matches!(
+        accounts
+            .search_audit(&AuditQuery {
+                path_prefix: Some("/1/%".into()),
+                limit: 10,
+                ..AuditQuery::default()
+            })
+            .await,
+        Err(StorageError::Invalid(_))
+    ));
 }
