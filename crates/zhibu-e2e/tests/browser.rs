@@ -385,12 +385,24 @@ async fn secretary_records_a_missed_committee_meeting(world: &World, browser: &B
         .send_keys("三楼会议室")
         .await
         .expect("type the place");
-    // Tap "excused" on the last member of the roster and give the reason.
-    let excused = browser
+    // A committee meeting lists the committee: the rest of the branch is hidden.
+    let all_rows = browser
         .client
         .find_all(Locator::Css(".roster li"))
         .await
         .expect("roster rows");
+    let excused = browser
+        .client
+        .find_all(Locator::Css(".roster li:not([hidden])"))
+        .await
+        .expect("roster rows");
+    assert!(
+        !excused.is_empty() && excused.len() < all_rows.len(),
+        "only the committee is listed ({} of {})",
+        excused.len(),
+        all_rows.len()
+    );
+    // Tap "excused" on the last member listed and give the reason.
     let last = excused.last().expect("a roster row");
     last.find(Locator::Css("input[value=excused] + span"))
         .await

@@ -18,6 +18,30 @@
       }
     });
   });
+  // A committee meeting on its own expects the committee, a group meeting the group: list only
+  // them. Rows of others are hidden and disabled, so they are not sent; without script the
+  // server leaves them out of the record in the same way.
+  var roster = document.querySelector(".roster");
+  function expectedTag() {
+    var kinds = Array.prototype.map.call(document.querySelectorAll('input[name="kind"]:checked'), function (box) { return box.value; });
+    if (kinds.length === 1 && kinds[0] === "committee_meeting" && document.querySelector('.roster li[data-tags~="committee"]')) return "committee";
+    var group = document.getElementById("group_id");
+    if (kinds.indexOf("group_meeting") >= 0 && group && group.value) return "group-" + group.value;
+    return null;
+  }
+  function filterRoster() {
+    if (!roster) return;
+    var tag = expectedTag();
+    roster.querySelectorAll("li").forEach(function (row) {
+      var shown = !tag || (" " + row.dataset.tags + " ").indexOf(" " + tag + " ") >= 0;
+      row.hidden = !shown;
+      row.querySelectorAll("input").forEach(function (input) { input.disabled = !shown; });
+    });
+  }
+  document.querySelectorAll('input[name="kind"], #group_id').forEach(function (control) {
+    control.addEventListener("change", filterRoster);
+  });
+  filterRoster();
   // "All present" resets every row in one tap.
   document.querySelectorAll("[data-all-present]").forEach(function (button) {
     button.hidden = false;

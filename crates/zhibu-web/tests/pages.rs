@@ -391,7 +391,7 @@ async fn recording_a_meeting_keeps_input_on_error_refuses_a_missing_token_and_a_
     // Without the CSRF token: refused, nothing written.
     let fields = [
         ("idempotency_key", key.as_str()),
-        ("kind", "committee_meeting"),
+        ("kind", "general_meeting"),
         ("held_on", "2026-06-10"),
         ("place", "会议室"),
     ];
@@ -458,7 +458,7 @@ async fn recording_a_meeting_keeps_input_on_error_refuses_a_missing_token_and_a_
             &format!("/branches/{branch}/meetings"),
             &[
                 ("idempotency_key", key.as_str()),
-                ("kind", "committee_meeting"),
+                ("kind", "general_meeting"),
                 ("held_on", "2026-06-10"),
                 (excused.as_str(), "excused"),
             ],
@@ -479,7 +479,7 @@ async fn recording_a_meeting_keeps_input_on_error_refuses_a_missing_token_and_a_
     // A valid form, sent twice: one meeting.
     let valid = [
         ("idempotency_key", key.as_str()),
-        ("kind", "committee_meeting"),
+        ("kind", "general_meeting"),
         ("held_on", "2026-06-10"),
         ("place", "<script>alert(1)</script>"),
         (excused.as_str(), "excused"),
@@ -895,4 +895,63 @@ async fn the_language_switch_remembers_the_choice_and_only_goes_back_to_this_sit
             .expect("type")
             .starts_with("text/css")
     );
+}
+
+#[tokio::test]
+async fn a_committee_meeting_records_the_committee_not_the_whole_branch() {
+    let app = page_app().await;
+    let branch = app.first_branch();
+    let secretary = app.sign_in("demo-secretary").await;
+    let form = app
+        .get(&secretary, &format!("/branches/{branch}/meetings/new"))
+        .await;
+    let key = input_value(&form.body, "idempotency_key");
+    let roster = roster_ids(&form.body);
+    assert!(
+        form.body.contains("data-tags=\"committee"),
+        "committee members are marked for the script"
+    );
+    let attendance: Vec<(String, &str)> = roster
+        .iter()
+        .map(|id| (format!("att_{id}"), "present"))
+        .collect();
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("idempotency_key", key.as_str()),
+        ("kind", "committee_meeting"),
+        ("held_on", "2026-06-12"),
+    ];
+    fields.extend(
+        attendance
+            .iter()
+            .map(|(name, value)| (name.as_str(), *value)),
+    );
+    let page = app
+        .post(
+            &secretary,
+            &format!("/branches/{branch}/meetings"),
+            &fields,
+            true,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let id: i64 = page
+        .location()
+        .trim_start_matches("/meetings/")
+        .split('?')
+        .next()
+        .expect("id")
+        .parse()
+        .expect("a meeting id");
+    let meeting = app
+        .repository
+        .get::<Meeting>(MeetingId(id))
+        .await
+        .expect("the meeting");
+    let committee_rows = form.body.matches("data-tags=\"committee").count();
+    assert_eq!(
+        meeting.body.attendance.len(),
+        committee_rows,
+        "only the committee is recorded"
+    );
+    assert!(meeting.body.attendance.len() < roster.len());
 }

@@ -438,6 +438,8 @@ pub struct SelectOption {
 pub struct RosterRow {
     pub member_id: MemberId,
     pub name: String,
+    /// `committee`, `group-{id}`: whom the script lists for a committee or group meeting.
+    pub tags: String,
     pub state: String,
     pub reason: String,
     pub has_error: bool,
@@ -479,6 +481,7 @@ impl MeetingFormView {
         input: &MeetingInput,
         roster: &[(MemberId, String)],
         groups: &[(OrgId, String)],
+        tags: &HashMap<MemberId, String>,
         errors: &[(String, FieldError)],
         lang: Lang,
     ) -> MeetingFormView {
@@ -503,6 +506,7 @@ impl MeetingFormView {
             let errors = for_target(&format!("att:{member_id}"));
             rows.push(RosterRow {
                 member_id,
+                tags: tags.get(&member_id).cloned().unwrap_or_default(),
                 name: names
                     .get(&member_id)
                     .map_or_else(|| member_id.to_string(), |name| (*name).clone()),

@@ -16,8 +16,8 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use chrono::NaiveDate;
 use zhibu_core::{
-    AttendanceState, FieldError, Meeting, MeetingId, Member, MemberId, Org, OrgId, OrgLevel,
-    RecordKind, RecordedOutcome, Statement, Stored,
+    AttendanceState, CommitteeTerm, FieldError, LeadershipForm, Meeting, MeetingId, MeetingKind,
+    Member, MemberId, Org, OrgId, OrgLevel, RecordKind, RecordedOutcome, Statement, Stored,
 };
 use zhibu_storage::{ChangeMeta, StorageError};
 
@@ -147,28 +147,93 @@ async fn branch_for_writing(
     Ok(branch)
 }
 
-/// Members of the branch on `date` (id and name), and the branch's party groups.
-async fn roster_and_groups(
-    state: &AppState,
-    branch: OrgId,
-    date: NaiveDate,
-) -> Result<
-    (
-        Vec<(MemberId, String)>,
-        Vec<(OrgId, String)>,
-        HashMap<MemberId, String>,
-    ),
-    StorageError,
-> {
+/// The people of a branch on a day: who is on its roster, its party groups, its committee.
+struct People {
+    roster: Vec<(MemberId, String)>,
+    groups: Vec<(OrgId, String)>,
+    /// Names of everyone ever posted to the branch, for people already listed on a meeting.
+    names: HashMap<MemberId, String>,
+    /// The committee members in post on the day; empty when the branch has no committee term.
+    committee: Vec<MemberId>,
+    /// Each member's party group on the day.
+    group_of: HashMap<MemberId, OrgId>,
+}
+
+impl People {
+    /// The marks the form's script uses to list only those expected at a committee or group
+    /// meeting: `committee`, `group-{id}`.
+    fn tags(&self) -> HashMap<MemberId, String> {
+        self.roster
+            .iter()
+            .map(|(id, _)| {
+                let mut tags = Vec::new();
+                if self.committee.contains(id) {
+                    tags.push("committee".to_string());
+                }
+                if let Some(group) = self.group_of.get(id) {
+                    tags.push(format!("group-{group}"));
+                }
+                (*id, tags.join(" "))
+            })
+            .collect()
+    }
+
+    /// Who a meeting expects, when that is not the whole branch: the committee in post for a
+    /// committee meeting held on its own, the group's members for a group meeting. The form
+    /// lists everyone (so that it works without script); rows of people not expected are left
+    /// out of the record rather than recorded as attending a meeting they were not called to.
+    fn expected(&self, meeting: &Meeting) -> Option<Vec<MemberId>> {
+        let only = |kind: MeetingKind| meeting.kinds.len() == 1 && meeting.kinds[0] == kind;
+        if only(MeetingKind::CommitteeMeeting) && !self.committee.is_empty() {
+            return Some(self.committee.clone());
+        }
+        if meeting.is_kind(MeetingKind::GroupMeeting) {
+            let members: Vec<MemberId> = self
+                .group_of
+                .iter()
+                .filter(|(_, group)| **group == meeting.org_id)
+                .map(|(member, _)| *member)
+                .collect();
+            if !members.is_empty() {
+                return Some(members);
+            }
+        }
+        None
+    }
+
+    /// Drops the form's rows of people the meeting does not expect, before the form is read as
+    /// a meeting, so that errors still point at the rows that remain.
+    fn keep_expected(&self, input: &mut MeetingInput, branch: OrgId) {
+        if let Ok(meeting) = input.to_meeting(branch)
+            && let Some(expected) = self.expected(&meeting)
+        {
+            input
+                .attendance
+                .retain(|entry| expected.contains(&entry.member_id));
+        }
+    }
+}
+
+async fn people(state: &AppState, branch: OrgId, date: NaiveDate) -> Result<People, StorageError> {
     let members = list_all::<Member>(&state.repository, branch, None, None).await?;
     let names: HashMap<MemberId, String> = members
         .iter()
         .map(|member| (MemberId(member.id), member.body.name.clone()))
         .collect();
-    let roster = members
+    let on_roster: Vec<&Stored<Member>> = members
         .iter()
         .filter(|member| member.body.branch_on(date) == Some(branch))
+        .collect();
+    let roster = on_roster
+        .iter()
         .map(|member| (MemberId(member.id), member.body.name.clone()))
+        .collect();
+    let group_of = on_roster
+        .iter()
+        .filter_map(|member| {
+            let group = member.body.posting_on(date)?.group_id?;
+            Some((MemberId(member.id), group))
+        })
         .collect();
     let groups = list_all::<Org>(&state.repository, branch, None, None)
         .await?
@@ -176,7 +241,24 @@ async fn roster_and_groups(
         .filter(|org| org.body.level == OrgLevel::PartyGroup && org.body.parent_id == Some(branch))
         .map(|org| (OrgId(org.id), org.body.name))
         .collect();
-    Ok((roster, groups, names))
+    let committee = list_all::<CommitteeTerm>(&state.repository, branch, None, None)
+        .await?
+        .into_iter()
+        .filter(|term| {
+            term.body.org_id == branch
+                && term.body.form == LeadershipForm::Committee
+                && term.body.elected_on <= date
+        })
+        .max_by_key(|term| term.body.elected_on)
+        .map(|term| term.body.members_on(date))
+        .unwrap_or_default();
+    Ok(People {
+        roster,
+        groups,
+        names,
+        committee,
+        group_of,
+    })
 }
 
 /// The roster to draw: the branch on the day, plus anyone already listed (by name where known).
@@ -210,17 +292,24 @@ pub async fn new_meeting(
     let branch = branch_for_writing(&state, &context, &principal, &id).await?;
     let branch_id = OrgId(branch.id);
     let today = (state.today)();
-    let (roster, groups, _) = roster_and_groups(&state, branch_id, today)
+    let people = people(&state, branch_id, today)
         .await
         .map_err(|error| PageError::storage(context.lang, error))?;
-    let input = MeetingInput::blank(today, &roster);
+    let input = MeetingInput::blank(today, &people.roster);
     let page = NewMeetingPage {
         chrome: context.chrome(context.tr().new_meeting_title),
         branch_id,
         branch_name: branch.body.name,
         csrf_token: principal.csrf_token.clone(),
         idempotency_key: new_form_key(&principal),
-        form: MeetingFormView::new(&input, &roster, &groups, &[], context.lang),
+        form: MeetingFormView::new(
+            &input,
+            &people.roster,
+            &people.groups,
+            &people.tags(),
+            &[],
+            context.lang,
+        ),
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -255,9 +344,14 @@ pub async fn create_meeting(
     check_csrf(&context, &principal, &fields)?;
     let branch = branch_for_writing(&state, &context, &principal, &id).await?;
     let branch_id = OrgId(branch.id);
-    let input = MeetingInput::from_fields(&fields);
+    let mut input = MeetingInput::from_fields(&fields);
     let key = super::field(&fields, "idempotency_key").trim().to_string();
     let today = (state.today)();
+    let date = NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d").unwrap_or(today);
+    let people = people(&state, branch_id, date)
+        .await
+        .map_err(|error| PageError::storage(lang, error))?;
+    people.keep_expected(&mut input, branch_id);
     let result: Result<(), Vec<(String, FieldError)>> = match input.to_meeting(branch_id) {
         Err(errors) => Err(errors),
         Ok(meeting) => {
@@ -294,11 +388,7 @@ pub async fn create_meeting(
         }
     };
     let errors = result.err().unwrap_or_default();
-    let date = NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d").unwrap_or(today);
-    let (roster, groups, names) = roster_and_groups(&state, branch_id, date)
-        .await
-        .map_err(|error| PageError::storage(lang, error))?;
-    let roster = roster_with_listed(roster, &input, &names);
+    let roster = roster_with_listed(people.roster.clone(), &input, &people.names);
     let page = NewMeetingPage {
         chrome: context.chrome(context.tr().new_meeting_title),
         branch_id,
@@ -310,7 +400,14 @@ pub async fn create_meeting(
         } else {
             key
         },
-        form: MeetingFormView::new(&input, &roster, &groups, &errors, lang),
+        form: MeetingFormView::new(
+            &input,
+            &roster,
+            &people.groups,
+            &people.tags(),
+            &errors,
+            lang,
+        ),
     };
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
@@ -498,12 +595,15 @@ async fn render_meeting(
             input.unwrap_or_else(|| (MeetingInput::from_meeting(&meeting.body, group), Vec::new()));
         let date = NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d")
             .unwrap_or(meeting.body.held_on);
-        let (roster, groups, _) = roster_and_groups(state, branch, date)
-            .await
-            .map_err(storage)?;
-        let roster = roster_with_listed(roster, &input, &names);
+        let people = people(state, branch, date).await.map_err(storage)?;
+        let roster = roster_with_listed(people.roster.clone(), &input, &names);
         Some(MeetingFormView::new(
-            &input, &roster, &groups, &errors, lang,
+            &input,
+            &roster,
+            &people.groups,
+            &people.tags(),
+            &errors,
+            lang,
         ))
     } else {
         None
@@ -560,7 +660,13 @@ pub async fn amend_meeting(
     if !may_amend(&principal) {
         return Err(context.error(Failure::Forbidden));
     }
-    let input = MeetingInput::from_fields(&fields);
+    let mut input = MeetingInput::from_fields(&fields);
+    let date =
+        NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d").unwrap_or(meeting.body.held_on);
+    people(&state, branch, date)
+        .await
+        .map_err(|error| PageError::storage(lang, error))?
+        .keep_expected(&mut input, branch);
     let expected_version = super::field(&fields, "expected_version")
         .trim()
         .parse::<i32>()
