@@ -116,6 +116,26 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write the screenshot");
     }
 
+    /// Saves the whole page, not just the window: the window is made as tall as the page (up to a
+    /// limit) for the screenshot, then given back its size.
+    async fn shot_full(&self, name: &str) {
+        let (width, height) = {
+            let rect = self.client.get_window_rect().await.expect("window size");
+            (rect.2 as u32, rect.3 as u32)
+        };
+        let page_height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .ok()
+            .and_then(|value| value.as_u64())
+            .unwrap_or(u64::from(height));
+        self.size((width, (page_height as u32).clamp(height, 6000)))
+            .await;
+        self.shot(name).await;
+        self.size((width, height)).await;
+    }
+
     async fn click(&self, css: &str) {
         self.client
             .wait()
@@ -365,6 +385,7 @@ async fn secretary_records_a_missed_committee_meeting(world: &World, browser: &B
         "the missed meeting is an open finding"
     );
     browser.shot("01-workspace-phone").await;
+    browser.shot_full("01-workspace-phone-full").await;
 
     browser.click("#record-meeting").await;
     browser.wait_for_text("出席情况").await;
@@ -535,6 +556,7 @@ async fn staff_drill_from_the_dashboard_to_the_evidence(world: &World, browser: 
     browser.size(PHONE).await;
     browser.goto(&format!("/committees/{}", world.root)).await;
     browser.shot("09-dashboard-phone").await;
+    browser.shot_full("09-dashboard-phone-full").await;
 }
 
 /// Story 4. The switch on every page turns it into English and the choice stays.

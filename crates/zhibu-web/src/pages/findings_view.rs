@@ -67,18 +67,25 @@ impl FindingView {
         let responsible = {
             let who = lang.responsibility(finding.responsible.responsibility);
             let org = evaluation.org_name(finding.responsible.org_id);
+            let colon = lang.pick("：", ": ");
             match finding.responsible.member_id {
-                Some(member) => format!("{who}：{org}（{}）", evaluation.member_name(member)),
-                None => format!("{who}：{org}"),
+                Some(member) => {
+                    let name = evaluation.member_name(member);
+                    match lang {
+                        Lang::Zh => format!("{who}：{org}（{name}）"),
+                        Lang::En => format!("{who}{colon}{org} ({name})"),
+                    }
+                }
+                None => format!("{who}{colon}{org}"),
             }
         };
         let exempted = finding.exemption.as_ref().map(|note| {
-            format!(
-                "{}，{}：{}",
-                evaluation.org_name(note.granted_by),
-                lang.date(note.granted_on),
-                note.reason
-            )
+            let granted_by = evaluation.org_name(note.granted_by);
+            let granted_on = lang.date(note.granted_on);
+            match lang {
+                Lang::Zh => format!("{granted_by}，{granted_on}：{}", note.reason),
+                Lang::En => format!("{granted_by}, {granted_on}: {}", note.reason),
+            }
         });
         FindingView {
             key: finding.key.clone(),

@@ -43,6 +43,10 @@ texts! {
     app_name: "支部", "Zhibu";
     lang_name: "中文", "English";
     other_lang_name: "English", "中文";
+    colon: "：", ": ";
+    comma: "，", ", ";
+    lparen: "（", " (";
+    rparen: "）", ")";
     skip_to_content: "跳到正文", "Skip to content";
     sign_out: "退出登录", "Sign out";
     nav_home: "首页", "Home";
@@ -73,6 +77,7 @@ texts! {
     cell_held: "已开展", "held";
     cell_missed: "缺失", "missed";
     cell_due: "即将到期", "due";
+    cell_due_short: "待办", "due";
     cell_exempted: "已豁免", "exempted";
     cell_future: "未到期", "not yet due";
     cell_none: "无记录", "nothing recorded";

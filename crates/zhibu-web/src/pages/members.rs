@@ -177,9 +177,9 @@ async fn render_member(
                 .filter(|statement| statement.body.member_id == member_id),
         );
     }
-    meetings.sort_by(|a, b| (b.body.held_on, b.id).cmp(&(a.body.held_on, a.id)));
+    meetings.sort_by_key(|record| std::cmp::Reverse((record.body.held_on, record.id)));
     meetings.dedup_by_key(|meeting| meeting.id);
-    talks.sort_by(|a, b| (b.body.held_on, b.id).cmp(&(a.body.held_on, a.id)));
+    talks.sort_by_key(|record| std::cmp::Reverse((record.body.held_on, record.id)));
     talks.dedup_by_key(|talk| talk.id);
     let org_name = |id: OrgId| {
         org_names
@@ -231,7 +231,9 @@ async fn render_member(
                 .iter()
                 .find(|entry| entry.member_id == member_id)
                 .map(|entry| match &entry.state {
-                    AttendanceState::Excused { reason } => format!("{}（{reason}）", tr.excused),
+                    AttendanceState::Excused { reason } => {
+                        format!("{}{}{reason}{}", tr.excused, tr.lparen, tr.rparen)
+                    }
                     other => lang.attendance_state(other).to_string(),
                 })
                 .unwrap_or_default();
@@ -318,16 +320,16 @@ async fn render_member(
                     posting
                         .transferred_in_from
                         .as_ref()
-                        .map(|from| format!("{}：{from}", tr.transferred_in_from)),
+                        .map(|from| format!("{}{}{from}", tr.transferred_in_from, tr.colon)),
                     posting
                         .transferred_out_to
                         .as_ref()
-                        .map(|to| format!("{}：{to}", tr.transferred_out_to)),
+                        .map(|to| format!("{}{}{to}", tr.transferred_out_to, tr.colon)),
                 ]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
-                .join("；"),
+                .join(lang.pick("；", "; ")),
             })
             .collect(),
         own,

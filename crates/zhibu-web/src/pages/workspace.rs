@@ -210,7 +210,7 @@ pub async fn workspace(
         .collect();
 
     let mut recent: Vec<&Stored<Meeting>> = meetings.iter().collect();
-    recent.sort_by(|a, b| (b.body.held_on, b.id).cmp(&(a.body.held_on, a.id)));
+    recent.sort_by_key(|record| std::cmp::Reverse((record.body.held_on, record.id)));
     let meeting_rows = recent
         .into_iter()
         .map(|meeting| MeetingRow {
@@ -313,7 +313,7 @@ fn calendar(
                         .iter()
                         .any(|finding| finding.status == FindingStatus::ComingDue)
                     {
-                        ("due", tr.cell_due.to_string())
+                        ("due", tr.cell_due_short.to_string())
                     } else if held > 0 {
                         ("held", format!("✓{held}"))
                     } else if period.last_day < today {
@@ -337,7 +337,13 @@ fn calendar(
                         },
                         class,
                         label,
-                        title: format!("{}：{status}（{held}）", period.label()),
+                        title: format!(
+                            "{}{}{status}{}{held}{}",
+                            period.label(),
+                            tr.colon,
+                            tr.lparen,
+                            tr.rparen
+                        ),
                     }
                 })
                 .collect();
