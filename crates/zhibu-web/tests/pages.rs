@@ -845,6 +845,44 @@ async fn a_member_states_their_case_on_a_meeting_and_the_statement_stays_with_it
             .await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
+    // A talk the member took part in: their statement stays with it, on the talk's own page.
+    let talks = app
+        .repository
+        .list::<zhibu_core::HeartToHeartTalk>(&ListRequest {
+            subtree: Some(app.first_branch()),
+            limit: Some(1000),
+            ..ListRequest::default()
+        })
+        .await
+        .expect("talks")
+        .items;
+    {
+        let talk = talks
+            .iter()
+            .find(|talk| talk.body.involves(zhibu_core::MemberId(member_id)))
+            .expect("the demo member took part in a talk");
+        let page = app
+            .post(
+                &member,
+                &format!("/members/{member_id}/statements"),
+                &[
+                    ("about_kind", "talk"),
+                    ("about_id", &talk.id.to_string()),
+                    ("text", "谈话记录中的时间有误。"),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let page = app.get(&member, &format!("/talks/{}", talk.id)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("谈话记录中的时间有误。") && page.body.contains("修改历史"));
+        let other = app.sign_in("demo-member-other").await;
+        assert_eq!(
+            app.get(&other, &format!("/talks/{}", talk.id)).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
     assert_eq!(
         app.get(&member, &format!("/branches/{}", app.first_branch()))
             .await

@@ -160,14 +160,14 @@ pub struct TrendBar {
     pub href: String,
 }
 
-const TREND_WIDTH: u32 = 600;
+const TREND_WIDTH: u32 = 420;
 const TREND_PLOT: u32 = 150;
 const TREND_TOP: u32 = 18;
 
 /// `months` holds each month's count, label, tooltip and link, January first.
 pub fn trend(months: Vec<(usize, String, String, String)>) -> Trend {
     let slot = TREND_WIDTH / 12;
-    let bar_width = slot - 14;
+    let bar_width = slot - 10;
     let baseline = TREND_TOP + TREND_PLOT;
     let maximum = months
         .iter()
@@ -180,7 +180,7 @@ pub fn trend(months: Vec<(usize, String, String, String)>) -> Trend {
         .enumerate()
         .map(|(index, (count, label, title, href))| {
             let height = (count as u64 * u64::from(TREND_PLOT) / maximum as u64) as u32;
-            let x = index as u32 * slot + 7;
+            let x = index as u32 * slot + 5;
             TrendBar {
                 x,
                 y: baseline - height,

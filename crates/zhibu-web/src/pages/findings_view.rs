@@ -53,6 +53,7 @@ pub fn record_href(kind: RecordKind, id: i64) -> Option<String> {
     match kind {
         RecordKind::Meeting => Some(format!("/meetings/{id}")),
         RecordKind::Member => Some(format!("/members/{id}")),
+        RecordKind::Talk => Some(format!("/talks/{id}")),
         _ => None,
     }
 }

@@ -93,12 +93,38 @@ pub struct StatementView {
     pub text: String,
 }
 
-struct VersionView {
-    version: i32,
-    operation: &'static str,
-    entered_at: String,
-    actor: String,
-    reason: String,
+pub struct VersionView {
+    pub version: i32,
+    pub operation: &'static str,
+    pub entered_at: String,
+    pub actor: String,
+    pub reason: String,
+}
+
+/// Every version of a record, oldest first: who changed it, when (China time) and why.
+pub async fn version_history(
+    state: &AppState,
+    kind: RecordKind,
+    id: i64,
+    lang: Lang,
+) -> Result<Vec<VersionView>, StorageError> {
+    Ok(state
+        .repository
+        .history(kind, id)
+        .await?
+        .into_iter()
+        .map(|version| VersionView {
+            version: version.version,
+            operation: lang.operation(version.operation),
+            entered_at: version
+                .entered_at
+                .with_timezone(&zhibu_core::calendar::china_standard_time())
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            actor: version.actor,
+            reason: version.reason.unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// A fresh idempotency key for a form: unique, not secret. The clock, a counter and the process
@@ -486,23 +512,7 @@ async fn meeting_view(
             text: statement.body.text,
         })
         .collect();
-    let history = state
-        .repository
-        .history(RecordKind::Meeting, meeting.id)
-        .await?
-        .into_iter()
-        .map(|version| VersionView {
-            version: version.version,
-            operation: lang.operation(version.operation),
-            entered_at: version
-                .entered_at
-                .with_timezone(&zhibu_core::calendar::china_standard_time())
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
-            actor: version.actor,
-            reason: version.reason.unwrap_or_default(),
-        })
-        .collect();
+    let history = version_history(state, RecordKind::Meeting, meeting.id, lang).await?;
     let view = MeetingView {
         id: meeting.id,
         version: meeting.version,

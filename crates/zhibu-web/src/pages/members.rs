@@ -260,7 +260,7 @@ async fn render_member(
             entry(
                 RecordKind::Talk,
                 talk.id,
-                String::new(),
+                format!("/talks/{}", talk.id),
                 talk.body.held_on.to_string(),
                 member_name(other),
                 talk.body.topic.clone(),

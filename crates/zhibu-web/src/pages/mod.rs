@@ -26,6 +26,7 @@ mod home;
 pub mod i18n;
 mod meetings;
 mod members;
+mod talks;
 mod workspace;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/committees/{id}", get(dashboard::dashboard))
         .route("/committees/{id}/findings", get(dashboard::drill))
         .route("/committees/{id}/exemptions", post(dashboard::exempt))
+        .route("/talks/{id}", get(talks::view_talk))
         .route("/members/{id}", get(members::member_page))
         .route("/members/{id}/statements", post(members::state_case))
         .route("/admin/audit", get(audit_page::audit_page))
