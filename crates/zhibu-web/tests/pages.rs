@@ -993,3 +993,92 @@ async fn a_committee_meeting_records_the_committee_not_the_whole_branch() {
     );
     assert!(meeting.body.attendance.len() < roster.len());
 }
+
+#[tokio::test]
+async fn the_findings_cache_applies_later_writes_and_agrees_with_a_fresh_evaluation() {
+    use zhibu_core::{Exemption, Stored};
+    use zhibu_web::pages::evaluation::FindingsCache;
+
+    let app = page_app().await;
+    let root = app.summary.root;
+    let today = date(TODAY);
+    let cache = FindingsCache::new();
+    let before = cache
+        .evaluation(&app.repository, root, 2026, today)
+        .await
+        .expect("evaluate");
+    assert_eq!(
+        before.changes_applied, 0,
+        "the first evaluation loads the subtree"
+    );
+
+    // Writes of the kinds a refresh applies: a meeting deleted (a duty missed), another added,
+    // an exemption granted.
+    let branch = app.first_branch();
+    let meetings = app.meetings_of(branch).await;
+    let gone: &Stored<Meeting> = meetings
+        .iter()
+        .find(|meeting| {
+            meeting.body.held_on.format("%Y-%m").to_string() == "2026-03"
+                && meeting.body.is_kind(MeetingKind::CommitteeMeeting)
+        })
+        .expect("a committee meeting in March");
+    app.repository
+        .delete::<Meeting>(
+            gone.typed_id(),
+            gone.version,
+            &ChangeMeta::because("test", "录入错误"),
+        )
+        .await
+        .expect("delete");
+    let mut added = gone.body.clone();
+    added.held_on = date("2026-05-28");
+    app.repository
+        .create(added, &ChangeMeta::by("test"))
+        .await
+        .expect("create");
+    let open = before
+        .report
+        .findings
+        .iter()
+        .find(|finding| finding.is_open())
+        .expect("an open finding");
+    let exemption = Exemption {
+        org_id: open.org_id,
+        finding_key: open.key.clone(),
+        granted_by: root,
+        granted_on: today,
+        reason: "经批准".into(),
+    };
+    app.repository
+        .create(exemption, &ChangeMeta::by("test"))
+        .await
+        .expect("exempt");
+
+    let refreshed = cache
+        .evaluation(&app.repository, root, 2026, today)
+        .await
+        .expect("refresh");
+    assert_eq!(
+        refreshed.changes_applied, 3,
+        "the three writes were applied to the cached snapshot"
+    );
+    let fresh = FindingsCache::new()
+        .evaluation(&app.repository, root, 2026, today)
+        .await
+        .expect("fresh");
+    assert_eq!(
+        refreshed.report.findings, fresh.report.findings,
+        "applying the writes gives what loading afresh gives"
+    );
+    assert_ne!(
+        before.report.findings, refreshed.report.findings,
+        "the writes changed the findings"
+    );
+    assert!(
+        refreshed.report.findings.iter().any(|finding| finding.key
+            == format!("BRANCH.COMMITTEE_MEETING.MONTHLY|{branch}|2026-03|")
+            && finding.is_open()),
+        "March is now missed"
+    );
+}

@@ -11,19 +11,34 @@
 //!
 //! Entries also lapse with "today" (the key holds it): a new day can turn a duty from coming due
 //! into missed without any write.
+//!
+//! A write does not throw an entry away: each entry keeps the snapshot it evaluated, and on the
+//! next page the cache reads the chain entries written since, applies them to a copy of the
+//! snapshot (re-reading each changed meeting, talk, member, committee term or exemption as it now
+//! stands) and runs the engine again over the copy. That skips loading the subtree, which is most
+//! of the cost. Changes it does not know how to apply (organizations, local rules, kinds added
+//! later), or too many at once, make it load the subtree afresh instead. Either way the snapshot is
+//! what `Repository::load_snapshot` would return now, so the findings are the same.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Datelike, NaiveDate};
 use zhibu_core::calendar::last_day_of_month;
-use zhibu_core::engine::{self, EvaluationRequest, Finding, Report};
-use zhibu_core::{MemberId, Org, OrgId, OrgLevel};
-use zhibu_storage::{Repository, StorageError};
+use zhibu_core::engine::{self, EvaluationRequest, Finding, Report, Snapshot};
+use zhibu_core::{
+    CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel,
+    Record, RecordKind, Stored,
+};
+use zhibu_storage::{RecordRow, Repository, StorageError};
 
 /// How many evaluations are kept at most. Each holds a report and the names of a subtree; a few
 /// dozen cover every committee and branch that is being looked at on a given day.
 const MAX_ENTRIES: usize = 64;
+
+/// More changes than this since an entry was made, and the subtree is loaded afresh: applying
+/// them one by one would cost more than loading.
+const MAX_CHANGES_APPLIED: u32 = 500;
 
 /// An org as the pages need it.
 #[derive(Debug, Clone)]
@@ -67,6 +82,13 @@ pub struct Evaluation {
     pub orgs: BTreeMap<OrgId, OrgSummary>,
     /// Member names of the subtree, to name who must act and whom evidence is about.
     pub member_names: HashMap<MemberId, String>,
+    /// How many chain entries were applied to the previous entry to make this one; 0 when the
+    /// subtree was loaded afresh.
+    pub changes_applied: usize,
+    /// What the engine was given, kept to apply later changes to.
+    snapshot: Snapshot,
+    /// The root's org path, `/1/5/`.
+    root_path: String,
 }
 
 impl Evaluation {
@@ -176,14 +198,26 @@ impl FindingsCache {
     ) -> Result<Arc<Evaluation>, StorageError> {
         let generation = current_generation(repository).await?;
         let key = (root, year, today);
-        if let Some(entry) = self.lock().get(&key)
-            && entry.generation == generation
-        {
-            return Ok(entry.clone());
-        }
+        let cached = self.lock().get(&key).cloned();
         // Evaluated outside the lock: two requests that miss together both evaluate, which costs
         // time but never blocks a page behind another's evaluation.
-        let evaluation = Arc::new(evaluate(repository, root, year, today, generation).await?);
+        let refreshed = match cached {
+            Some(entry) if entry.generation == generation => return Ok(entry),
+            Some(entry) => refresh(repository, &entry).await?,
+            None => None,
+        };
+        let evaluation = match refreshed {
+            Some(evaluation) => Arc::new(evaluation),
+            None => {
+                let snapshot = repository
+                    .load_snapshot(root, year_start(year), year_end(year))
+                    .await?;
+                let root_path = repository.org_path(root).await?;
+                Arc::new(evaluate(
+                    repository, root, year, today, generation, snapshot, root_path,
+                ))
+            }
+        };
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|(_, _, day), entry| entry.generation == generation && *day == today);
@@ -213,15 +247,16 @@ pub async fn current_generation(repository: &Repository) -> Result<i64, StorageE
         .map_or(0, |head| head.seq))
 }
 
-async fn evaluate(
+fn evaluate(
     repository: &Repository,
     root: OrgId,
     year: i32,
     today: NaiveDate,
     generation: i64,
-) -> Result<Evaluation, StorageError> {
+    snapshot: Snapshot,
+    root_path: String,
+) -> Evaluation {
     let (from, to) = (year_start(year), year_end(year));
-    let snapshot = repository.load_snapshot(root, from, to).await?;
     let request = EvaluationRequest {
         root,
         from,
@@ -240,7 +275,7 @@ async fn evaluate(
         .iter()
         .map(|member| (MemberId(member.id), member.body.name.clone()))
         .collect();
-    Ok(Evaluation {
+    Evaluation {
         root,
         year,
         today,
@@ -248,5 +283,126 @@ async fn evaluate(
         report,
         orgs,
         member_names,
-    })
+        changes_applied: 0,
+        snapshot,
+        root_path,
+    }
+}
+
+/// The entry brought up to date by applying the changes written since it was made, or `None`
+/// when the subtree should be loaded afresh instead.
+async fn refresh(
+    repository: &Repository,
+    entry: &Evaluation,
+) -> Result<Option<Evaluation>, StorageError> {
+    let changes = repository
+        .backend()
+        .chain_entries(entry.generation, MAX_CHANGES_APPLIED + 1)
+        .await?;
+    let Some(last) = changes.last() else {
+        return Ok(None);
+    };
+    if changes.len() > MAX_CHANGES_APPLIED as usize {
+        return Ok(None);
+    }
+    let generation = last.seq;
+    let mut snapshot = entry.snapshot.clone();
+    let mut applied = HashSet::new();
+    for change in &changes {
+        let within = change.org_path.starts_with(&entry.root_path);
+        let above = entry.root_path.starts_with(&change.org_path);
+        match change.kind {
+            // The engine does not read statements.
+            RecordKind::Statement => {}
+            RecordKind::Meeting
+            | RecordKind::Talk
+            | RecordKind::Member
+            | RecordKind::CommitteeTerm
+            | RecordKind::Exemption
+                if !above =>
+            {
+                if applied.insert(change.record_id) {
+                    apply(
+                        repository,
+                        &mut snapshot,
+                        change.kind,
+                        change.record_id,
+                        &entry.root_path,
+                        entry.year,
+                    )
+                    .await?;
+                }
+            }
+            // Organizations, local rules and anything else in or above the subtree: load afresh.
+            _ if within || above => return Ok(None),
+            _ => {}
+        }
+    }
+    // The current rows were read after the chain entries, so the snapshot may already hold
+    // later changes too; applying those again on the next refresh changes nothing.
+    let mut evaluation = evaluate(
+        repository,
+        entry.root,
+        entry.year,
+        entry.today,
+        generation,
+        snapshot,
+        entry.root_path.clone(),
+    );
+    evaluation.changes_applied = changes.len();
+    Ok(Some(evaluation))
+}
+
+/// Puts record `id` into the snapshot as it now stands, or takes it out when it is deleted, has
+/// left the subtree, or (for an event) is not of the year.
+async fn apply(
+    repository: &Repository,
+    snapshot: &mut Snapshot,
+    kind: RecordKind,
+    id: i64,
+    root_path: &str,
+    year: i32,
+) -> Result<(), StorageError> {
+    let row = repository.backend().get(id).await?;
+    let row =
+        row.filter(|row| row.kind == kind && !row.deleted && row.org_path.starts_with(root_path));
+    let of_year = |row: &RecordRow| row.event_date.year() == year;
+    match kind {
+        RecordKind::Meeting => replace::<Meeting>(&mut snapshot.meetings, id, row.filter(of_year)),
+        RecordKind::Talk => {
+            replace::<HeartToHeartTalk>(&mut snapshot.talks, id, row.filter(of_year))
+        }
+        RecordKind::Member => replace::<Member>(&mut snapshot.members, id, row),
+        RecordKind::CommitteeTerm => {
+            replace::<CommitteeTerm>(&mut snapshot.committee_terms, id, row)
+        }
+        RecordKind::Exemption => replace::<Exemption>(&mut snapshot.exemptions, id, row),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces record `id` in `items` (kept in id order, as storage lists them) by `row`, or removes it.
+fn replace<T: Record>(
+    items: &mut Vec<Stored<T>>,
+    id: i64,
+    row: Option<RecordRow>,
+) -> Result<(), StorageError> {
+    items.retain(|item| item.id != id);
+    if let Some(row) = row {
+        let body = serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt {
+            id: row.id,
+            message: error.to_string(),
+        })?;
+        let stored = Stored {
+            id: row.id,
+            version: row.version,
+            event_date: row.event_date,
+            first_entered_at: row.first_entered_at,
+            last_changed_at: row.last_changed_at,
+            body,
+        };
+        let position = items.partition_point(|item| item.id < id);
+        items.insert(position, stored);
+    }
+    Ok(())
 }
