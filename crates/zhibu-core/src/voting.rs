@@ -229,6 +229,7 @@ pub enum Choice {
 /// Counts of answers on one question.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     pub yes: u32,
     pub no: u32,
@@ -252,6 +253,7 @@ impl Tally {
 /// The counts of a vote as the minutes record them; the input of [`VoteCounts::decide`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VoteCounts {
     /// 应到会有表决权的党员人数.
     pub expected: u32,

@@ -271,6 +271,13 @@ fn local_rule(committee: i64) -> Value {
     })
 }
 
+fn admission_record(branch: i64, name: &str) -> Value {
+    json!({
+        "person": { "name": name, "birth_date": "2000-04-01", "branch_id": branch },
+        "application_received_on": "2026-02-01"
+    })
+}
+
 fn exemption(branch: i64, committee: i64, month: &str) -> Value {
     json!({
         "org_id": branch, "finding_key": format!("BRANCH.THEME_DAY.MONTHLY|{branch}|{month}|"),
@@ -385,6 +392,16 @@ async fn side(world: &World, admin: &Session, root: i64, name: &str) -> Side {
             )
             .await,
         ),
+        (
+            Area::AdmissionRecords,
+            created(
+                world,
+                admin,
+                "/api/v1/admission-records",
+                &admission_record(branch, &format!("{name}申请人")),
+            )
+            .await,
+        ),
     ];
     Side {
         committee,
@@ -412,6 +429,7 @@ fn new_body(area: Area, side: &Side, serial: usize) -> Value {
             side.committee,
             &format!("2025-{:02}", serial % 12 + 1),
         ),
+        Area::AdmissionRecords => admission_record(side.branch, &format!("申请人{serial}")),
         other => panic!("no record body for {other:?}"),
     }
 }
@@ -568,6 +586,7 @@ fn area_path(area: Area) -> &'static str {
         Area::CommitteeTerms => "/api/v1/committee-terms",
         Area::LocalRules => "/api/v1/local-rules",
         Area::Exemptions => "/api/v1/exemptions",
+        Area::AdmissionRecords => "/api/v1/admission-records",
         other => panic!("{other:?} has no records"),
     }
 }

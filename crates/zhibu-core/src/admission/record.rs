@@ -12,6 +12,7 @@ use crate::voting::VoteCounts;
 
 /// The person in the pipeline. They are not a member yet, so they are not a `Member` record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionPerson {
     pub name: String,
@@ -26,6 +27,7 @@ pub struct AdmissionPerson {
 /// A talk with the person: the one after the application (step 2) or the upper committee's talk
 /// before approval (step 16).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PersonTalk {
     pub held_on: NaiveDate,
@@ -35,6 +37,7 @@ pub struct PersonTalk {
 /// A mentor (培养联系人) assigned to the activist; replaced mentors keep their assignment with the
 /// day they were released.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MentorAssignment {
     pub member_id: MemberId,
@@ -53,6 +56,7 @@ impl MentorAssignment {
 /// activist counts on from the original determination date: the record keeps that date in
 /// `activist_determined_on`, and the transfer is recorded here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActivistTransfer {
     pub received_on: NaiveDate,
@@ -61,6 +65,7 @@ pub struct ActivistTransfer {
 
 /// Where a proposed listing was publicised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PublicityPlace {
     /// 工作、学习单位
@@ -86,6 +91,7 @@ impl PublicityPlace {
 
 /// A publicity period (公示), first and last day included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Publicity {
     pub place: PublicityPlace,
@@ -95,6 +101,7 @@ pub struct Publicity {
 
 /// A sponsor (入党介绍人).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SponsorAssignment {
     pub member_id: MemberId,
@@ -103,6 +110,7 @@ pub struct SponsorAssignment {
 
 /// The concentrated training of a development candidate (step 11).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Training {
     pub finished_on: NaiveDate,
@@ -115,6 +123,7 @@ pub struct Training {
 /// A general-meeting vote as the resolution records it (第二十一条: expected and present voting
 /// members, the result, the date).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordedVote {
     pub held_on: NaiveDate,
@@ -133,6 +142,7 @@ impl RecordedVote {
 
 /// The upper committee's decision (审批).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     pub decided_on: NaiveDate,
@@ -141,6 +151,7 @@ pub struct Approval {
 
 /// What the general meeting decides at the end of probation (第三十一条).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProbationProposal {
     /// 转为正式党员
@@ -153,6 +164,7 @@ pub enum ProbationProposal {
 
 /// One vote at the end of probation, with the upper committee's decision on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProbationDecision {
     pub proposal: ProbationProposal,
@@ -174,6 +186,7 @@ impl ProbationDecision {
 
 /// Papers the branch has received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AdmissionDocument {
     /// 入党申请书
@@ -196,6 +209,7 @@ pub enum AdmissionDocument {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DocumentReceived {
     pub document: AdmissionDocument,
@@ -204,6 +218,7 @@ pub struct DocumentReceived {
 
 /// What a recorded reason explains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReasonSubject {
     /// 特殊情况延长审批时间 (第二十五条): allows approval up to six months after the vote.
@@ -216,6 +231,7 @@ pub enum ReasonSubject {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordedReason {
     pub subject: ReasonSubject,
@@ -226,6 +242,7 @@ pub struct RecordedReason {
 /// One person's admission, from application (step 1) to archive (step 25). Each later step is
 /// empty until it happens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AdmissionRecord {
     pub person: AdmissionPerson,

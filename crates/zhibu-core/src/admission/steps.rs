@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::AdmissionRuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AdmissionStage {
     /// 入党申请
@@ -46,6 +47,7 @@ impl AdmissionStage {
 
 /// One step of the pipeline, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AdmissionStep {
     /// (1) 递交入党申请书

@@ -1,6 +1,7 @@
 //! The record areas of the API, one module each. Every area offers the same operations on its
 //! record type (see `crate::records`); an area's module is where anything particular to it goes.
 
+pub mod admission_records;
 pub mod committee_terms;
 pub mod exemptions;
 pub mod local_rules;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(committee_terms::router())
         .merge(local_rules::router())
         .merge(exemptions::router())
+        .merge(admission_records::router())
 }
 
 /// Every area's part of the OpenAPI document, relative to `/api/v1`.
@@ -35,6 +37,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         committee_terms::openapi(),
         local_rules::openapi(),
         exemptions::openapi(),
+        admission_records::openapi(),
     ] {
         document.merge(area);
     }

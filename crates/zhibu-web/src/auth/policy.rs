@@ -21,6 +21,8 @@ pub enum Area {
     CommitteeTerms,
     LocalRules,
     Exemptions,
+    /// Admission pipelines (发展党员): the applicant is not yet a member, so members see none.
+    AdmissionRecords,
     /// The compliance report of an org's subtree.
     Findings,
     /// The national rule catalogue (public law, the same for everyone).
@@ -94,6 +96,10 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::Exemptions, Action::Amend, [S, S, D, D, D]),
     // Exemptions are amended, never deleted (the route answers 405 to everyone).
     (Area::Exemptions, Action::Delete, [D, D, D, D, D]),
+    (Area::AdmissionRecords, Action::Read, [S, S, S, S, D]),
+    (Area::AdmissionRecords, Action::Create, [S, S, S, S, D]),
+    (Area::AdmissionRecords, Action::Amend, [S, S, S, S, D]),
+    (Area::AdmissionRecords, Action::Delete, [S, S, S, D, D]),
     (Area::Findings, Action::Read, [S, S, S, S, D]),
     (Area::Rules, Action::Read, [S, S, S, S, S]),
     (Area::Audit, Action::Read, [S, D, D, D, D]),

@@ -131,6 +131,7 @@ const TALKS: [RouteSpec; 6] = record_area!(Area::Talks, "/talks");
 const COMMITTEE_TERMS: [RouteSpec; 6] = record_area!(Area::CommitteeTerms, "/committee-terms");
 const LOCAL_RULES: [RouteSpec; 6] = record_area!(Area::LocalRules, "/local-rules");
 const EXEMPTIONS: [RouteSpec; 6] = record_area!(Area::Exemptions, "/exemptions");
+const ADMISSION_RECORDS: [RouteSpec; 6] = record_area!(Area::AdmissionRecords, "/admission-records");
 
 const OTHERS: [RouteSpec; 18] = [
     api(
@@ -287,6 +288,7 @@ pub fn all() -> Vec<RouteSpec> {
         COMMITTEE_TERMS,
         LOCAL_RULES,
         EXEMPTIONS,
+        ADMISSION_RECORDS,
     ]
     .into_iter()
     .flatten()

@@ -225,3 +225,10 @@ fn outside_scope() -> ApiError {
         message_en: "You may only change records within the organizations you are responsible for; this record's organization is outside them (or does not exist).".into(),
     }
 }
+
+impl ScopedRecord for zhibu_core::admission::AdmissionRecord {
+    const AREA: Area = Area::AdmissionRecords;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.person.branch_id]
+    }
+}
