@@ -7,7 +7,9 @@
 //! - cold: with an empty findings cache (a fresh router each time), so the engine evaluates the
 //!   whole subtree for the year;
 //! - warm: the same router again and again, as every page after the first until something is
-//!   written.
+//!   written;
+//! - after a write: a meeting is recorded, then the dashboard rendered (the cache applies the
+//!   write to its snapshot and runs the engine again).
 //!
 //! Environment: `ZHIBU_BENCH_BRANCHES` (default 300), `ZHIBU_BENCH_WARM` (default 200 renders),
 //! `ZHIBU_BENCH_COLD` (default 5 renders). The figures go into docs/PERFORMANCE.md.
@@ -122,6 +124,40 @@ async fn main() {
         .to_string();
     let path = format!("/committees/{}", summary.root);
 
+    // Where the cold time goes: loading the subtree's records, and running the engine over them.
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        NaiveDate::from_ymd_opt(2026, 12, 31).expect("date"),
+    );
+    let started = Instant::now();
+    let snapshot = repository
+        .load_snapshot(summary.root, from, to)
+        .await
+        .expect("snapshot");
+    let loaded = started.elapsed();
+    let started = Instant::now();
+    let report = zhibu_core::engine::evaluate(
+        repository.catalogue(),
+        &snapshot,
+        &zhibu_core::engine::EvaluationRequest {
+            root: summary.root,
+            from,
+            to,
+            today,
+            horizon_days: 1,
+        },
+    );
+    let evaluated = started.elapsed();
+    println!(
+        "cold parts: load the subtree's records {} ({} members, {} meetings, {} talks), evaluate {} ({} findings)",
+        ms(loaded),
+        snapshot.members.len(),
+        snapshot.meetings.len(),
+        snapshot.talks.len(),
+        ms(evaluated),
+        report.findings.len()
+    );
+
     let mut cold = Vec::new();
     for _ in 0..cold_runs {
         // A fresh router has an empty findings cache.
@@ -134,6 +170,28 @@ async fn main() {
     for _ in 0..warm_runs {
         warm.push(render(&warm_router, &cookie, &path).await.0);
     }
+    // After a write: a secretary records a meeting, and the dashboard is rendered again. The
+    // cache applies the new meeting to its snapshot instead of loading the subtree afresh.
+    let sample = repository
+        .list::<zhibu_core::Meeting>(&zhibu_storage::ListRequest {
+            limit: Some(1),
+            ..zhibu_storage::ListRequest::default()
+        })
+        .await
+        .expect("a meeting")
+        .items
+        .remove(0);
+    let mut after_write = Vec::new();
+    for round in 0..cold_runs {
+        let mut meeting = sample.body.clone();
+        meeting.minutes = format!("benchmark round {round}");
+        repository
+            .create(meeting, &zhibu_storage::ChangeMeta::by("bench"))
+            .await
+            .expect("record a meeting");
+        after_write.push(render(&warm_router, &cookie, &path).await.0);
+    }
+    after_write.sort();
     cold.sort();
     warm.sort();
     println!("page: GET {path} as committee staff, {size} bytes of HTML");
@@ -148,6 +206,11 @@ async fn main() {
         ms(percentile(&warm, 0.5)),
         ms(percentile(&warm, 0.99)),
         ms(percentile(&warm, 1.0))
+    );
+    println!(
+        "after one write ({cold_runs} runs, the write applied to the cached snapshot): p50 {}, max {}",
+        ms(percentile(&after_write, 0.5)),
+        ms(percentile(&after_write, 1.0))
     );
     for suffix in ["", "-wal", "-shm"] {
         let mut file = database.clone().into_os_string();

@@ -310,7 +310,9 @@ async fn refresh(
     let mut applied = HashSet::new();
     for change in &changes {
         let within = change.org_path.starts_with(&entry.root_path);
-        let above = entry.root_path.starts_with(&change.org_path);
+        // Strictly above: an ancestor of the root (its local rules and exemptions reach down).
+        let above =
+            entry.root_path.starts_with(&change.org_path) && change.org_path != entry.root_path;
         match change.kind {
             // The engine does not read statements.
             RecordKind::Statement => {}
