@@ -323,17 +323,19 @@ async fn refresh(
             | RecordKind::Exemption
                 if !above =>
             {
-                if applied.insert(change.record_id) {
-                    apply(
-                        repository,
-                        &mut snapshot,
-                        change.kind,
-                        change.record_id,
-                        &entry.root_path,
-                        entry.year,
-                    )
-                    .await?;
+                // A record changed several times is read once, as it now stands.
+                if !applied.insert(change.record_id) {
+                    continue;
                 }
+                apply(
+                    repository,
+                    &mut snapshot,
+                    change.kind,
+                    change.record_id,
+                    &entry.root_path,
+                    entry.year,
+                )
+                .await?;
             }
             // Organizations, local rules and anything else in or above the subtree: load afresh.
             _ if within || above => return Ok(None),
