@@ -15,7 +15,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, Postgres, Row};
 use zhibu_core::{ChangeOperation, FieldError, RecordKind, ValidationErrors};
 use zhibu_storage::{
-    AccountStore, Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
+    AccountStore, Backend, ChainEntry, ChainHead, PathRangeQuery, RecordQuery, RecordRow,
+    StorageError, Transaction,
 };
 
 /// The schema migrations, in order. Append only: a migration that has shipped is never edited,
@@ -32,7 +33,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../migrations/0003_accounts.sql"),
     ),
+    (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
 ];
+
+/// The statements of [`PostgresBackend::partition_by_tenant`].
+pub const PARTITION_BY_TENANT: &str = include_str!("../sql/partition_by_tenant.sql");
 
 /// Enough connections for a busy server; writers take one at a time anyway.
 const MAX_CONNECTIONS: u32 = 10;
@@ -149,9 +154,12 @@ const UNLOCK_MIGRATIONS: &str = "SELECT pg_advisory_unlock($1)";
 const SELECT_RECORD: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
 FROM records WHERE id = $1";
 
+// Within one tenant (the subtree is known): the tenant-led index serves it, and on a partitioned
+// or distributed table only that tenant's partition or shard is read.
 const LIST_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
 FROM records
-WHERE kind = $1
+WHERE tenant_id = $7
+  AND kind = $1
   AND NOT deleted
   AND org_path LIKE $2 || '%'
   AND ($3::date IS NULL OR event_date >= $3)
@@ -160,16 +168,56 @@ WHERE kind = $1
 ORDER BY id
 LIMIT $6";
 
+// Across every tenant (no subtree given: an administrator's list), in id order.
+const LIST_ALL_TENANTS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records
+WHERE kind = $1
+  AND NOT deleted
+  AND ($2::date IS NULL OR event_date >= $2)
+  AND ($3::date IS NULL OR event_date <= $3)
+  AND id > $4
+ORDER BY id
+LIMIT $5";
+
+// A byte-order range of paths in one tenant (`~>=~` and `~<~` are the comparisons of
+// `text_pattern_ops`, the index's operator class).
+const LIST_PATH_RANGE: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records
+WHERE tenant_id = $1
+  AND kind = $2
+  AND org_path ~>=~ $3
+  AND org_path ~<~ $4
+  AND NOT deleted
+  AND ($5::date IS NULL OR event_date >= $5)
+  AND ($6::date IS NULL OR event_date <= $6)";
+
 const ALL_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
 FROM records WHERE id > $1 ORDER BY id LIMIT $2";
 
 const INSERT_RECORD: &str = "INSERT INTO records
-(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body, tenant_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
+// A member posted to a branch of another tenant moves tenant with the update.
 const UPDATE_RECORD: &str = "UPDATE records
-SET kind = $2, org_path = $3, event_date = $4, version = $5, deleted = $6, first_entered_at = $7, last_changed_at = $8, body = $9
+SET kind = $2, org_path = $3, event_date = $4, version = $5, deleted = $6, first_entered_at = $7, last_changed_at = $8, body = $9, tenant_id = $10
 WHERE id = $1";
+
+// The trusted bulk path: one statement per batch, each column bound as an array.
+const INSERT_RECORDS_UNNEST: &str = "INSERT INTO records
+(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body, tenant_id)
+SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::date[], $5::int[], $6::bool[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::bigint[])";
+
+const INSERT_VERSIONS_UNNEST: &str = "INSERT INTO record_versions
+(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash, tenant_id)
+SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::text[], $6::text[], $7::date[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[])";
+
+/// Rows per bulk statement: large enough that the round trip is noise, small enough that one
+/// statement's arrays stay a few megabytes.
+const ROWS_PER_STATEMENT: usize = 2_000;
+
+// Writers hold the chain head lock, so nobody else calls nextval between the two halves.
+const RESERVE_RECORD_IDS: &str = "SELECT setval('record_ids', nextval('record_ids') + $1 - 1)";
 
 const NEXT_RECORD_ID: &str = "SELECT nextval('record_ids')";
 
@@ -180,8 +228,8 @@ const SELECT_CHAIN: &str = "SELECT seq, record_id, kind, version, operation, org
 FROM record_versions WHERE seq > $1 ORDER BY seq LIMIT $2";
 
 const INSERT_VERSION: &str = "INSERT INTO record_versions
-(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash, tenant_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 const SELECT_HEAD: &str = "SELECT seq, hash FROM chain_head WHERE id";
 
@@ -280,6 +328,19 @@ fn subtree_prefix(query: &RecordQuery) -> Result<&str, StorageError> {
     Ok(prefix)
 }
 
+/// The tenant of a path about to be written. Paths are checked by the repository before they get
+/// here (and the table's check constraint holds the two together); a malformed one is refused.
+fn tenant(org_path: &str) -> Result<i64, StorageError> {
+    zhibu_storage::tenant_of(org_path).ok_or_else(|| {
+        StorageError::Invalid(ValidationErrors::single(FieldError::new(
+            "org_path",
+            "malformed_path",
+            format!("组织路径“{org_path}”格式不正确"),
+            format!("the organization path {org_path:?} is malformed"),
+        )))
+    })
+}
+
 async fn fetch_record<'e>(
     executor: impl Executor<'e, Database = Postgres>,
     id: i64,
@@ -296,17 +357,30 @@ async fn fetch_list<'e>(
     executor: impl Executor<'e, Database = Postgres>,
     query: &RecordQuery,
 ) -> Result<Vec<RecordRow>, StorageError> {
-    let rows = sqlx::query(LIST_RECORDS)
-        .bind(query.kind.as_str())
-        .bind(subtree_prefix(query)?)
-        .bind(query.event_from)
-        .bind(query.event_to)
-        .bind(query.after_id.unwrap_or(0))
-        // LIMIT NULL is no limit.
-        .bind(query.limit.map(i64::from))
-        .fetch_all(executor)
-        .await
-        .map_err(StorageError::database)?;
+    let prefix = subtree_prefix(query)?;
+    let rows = match zhibu_storage::tenant_of(prefix) {
+        Some(tenant) => sqlx::query(LIST_RECORDS)
+            .bind(query.kind.as_str())
+            .bind(prefix)
+            .bind(query.event_from)
+            .bind(query.event_to)
+            .bind(query.after_id.unwrap_or(0))
+            // LIMIT NULL is no limit.
+            .bind(query.limit.map(i64::from))
+            .bind(tenant)
+            .fetch_all(executor)
+            .await
+            .map_err(StorageError::database)?,
+        None => sqlx::query(LIST_ALL_TENANTS)
+            .bind(query.kind.as_str())
+            .bind(query.event_from)
+            .bind(query.event_to)
+            .bind(query.after_id.unwrap_or(0))
+            .bind(query.limit.map(i64::from))
+            .fetch_all(executor)
+            .await
+            .map_err(StorageError::database)?,
+    };
     rows.iter().map(decode_record).collect()
 }
 
@@ -314,6 +388,18 @@ impl PostgresBackend {
     /// The connection pool, for tools and tests that need SQL the trait does not offer.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Rewrites the record tables as tables partitioned by tenant (eight hash partitions), in one
+    /// transaction, keeping every row. For a single server that holds many tenants; see
+    /// `sql/partition_by_tenant.sql` and docs/SCALING.md. Run it after migrating, once.
+    pub async fn partition_by_tenant(&self) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await.map_err(StorageError::database)?;
+        sqlx::raw_sql(PARTITION_BY_TENANT)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::database)?;
+        tx.commit().await.map_err(StorageError::database)
     }
 
     /// Applies the migrations not yet applied, up to and including version `last` (all when
@@ -471,6 +557,24 @@ impl Backend for PostgresBackend {
         rows.iter().map(decode_record).collect()
     }
 
+    async fn list_path_range(
+        &self,
+        query: &PathRangeQuery,
+    ) -> Result<Vec<RecordRow>, StorageError> {
+        let tenant = tenant(&query.path_from)?;
+        let rows = sqlx::query(LIST_PATH_RANGE)
+            .bind(tenant)
+            .bind(query.kind.as_str())
+            .bind(query.path_from.as_str())
+            .bind(query.path_to.as_str())
+            .bind(query.event_from)
+            .bind(query.event_to)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter().map(decode_record).collect()
+    }
+
     /// A missing head row reads as an empty chain here, so that `verify` reports the mismatch
     /// with the versions instead of failing; writers refuse it (see `begin`).
     async fn chain_head(&self) -> Result<Option<ChainHead>, StorageError> {
@@ -539,6 +643,7 @@ impl Transaction for PostgresTransaction {
             .bind(row.first_entered_at)
             .bind(row.last_changed_at)
             .bind(row.body.as_str())
+            .bind(tenant(&row.org_path)?)
             .execute(&mut *self.tx)
             .await
             .map_err(StorageError::database)?;
@@ -556,6 +661,7 @@ impl Transaction for PostgresTransaction {
             .bind(row.first_entered_at)
             .bind(row.last_changed_at)
             .bind(row.body.as_str())
+            .bind(tenant(&row.org_path)?)
             .execute(&mut *self.tx)
             .await
             .map_err(StorageError::database)?;
@@ -583,9 +689,152 @@ impl Transaction for PostgresTransaction {
             .bind(entry.body.as_str())
             .bind(entry.previous_hash.as_str())
             .bind(entry.hash.as_str())
+            .bind(tenant(&entry.org_path)?)
             .execute(&mut *self.tx)
             .await
             .map_err(StorageError::database)?;
+        Ok(())
+    }
+
+    async fn reserve_record_ids(&mut self, count: u64) -> Result<i64, StorageError> {
+        let count = i64::try_from(count.max(1)).map_err(StorageError::database)?;
+        let last: i64 = sqlx::query_scalar(RESERVE_RECORD_IDS)
+            .bind(count)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        Ok(last - count + 1)
+    }
+
+    async fn insert_many(
+        &mut self,
+        rows: &[RecordRow],
+        entries: &[ChainEntry],
+    ) -> Result<(), StorageError> {
+        for batch in rows.chunks(ROWS_PER_STATEMENT) {
+            let tenants = batch
+                .iter()
+                .map(|row| tenant(&row.org_path))
+                .collect::<Result<Vec<_>, _>>()?;
+            sqlx::query(INSERT_RECORDS_UNNEST)
+                .bind(batch.iter().map(|row| row.id).collect::<Vec<_>>())
+                .bind(
+                    batch
+                        .iter()
+                        .map(|row| row.kind.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|row| row.org_path.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(batch.iter().map(|row| row.event_date).collect::<Vec<_>>())
+                .bind(batch.iter().map(|row| row.version).collect::<Vec<_>>())
+                .bind(batch.iter().map(|row| row.deleted).collect::<Vec<_>>())
+                .bind(
+                    batch
+                        .iter()
+                        .map(|row| row.first_entered_at)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|row| row.last_changed_at)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|row| row.body.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(tenants)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(StorageError::database)?;
+        }
+        for batch in entries.chunks(ROWS_PER_STATEMENT) {
+            let tenants = batch
+                .iter()
+                .map(|entry| tenant(&entry.org_path))
+                .collect::<Result<Vec<_>, _>>()?;
+            sqlx::query(INSERT_VERSIONS_UNNEST)
+                .bind(batch.iter().map(|entry| entry.seq).collect::<Vec<_>>())
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.record_id)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.kind.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(batch.iter().map(|entry| entry.version).collect::<Vec<_>>())
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.operation.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.org_path.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.event_date)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.entered_at)
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.actor.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.reason.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.body.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.previous_hash.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    batch
+                        .iter()
+                        .map(|entry| entry.hash.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(tenants)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(StorageError::database)?;
+        }
         Ok(())
     }
 

@@ -19,11 +19,12 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
 };
-use sqlx::{Executor, Row, Sqlite};
+use sqlx::{AssertSqlSafe, Executor, Row, Sqlite};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use zhibu_core::{ChangeOperation, FieldError, RecordKind, ValidationErrors};
 use zhibu_storage::{
-    AccountStore, Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
+    AccountStore, Backend, ChainEntry, ChainHead, PathRangeQuery, RecordQuery, RecordRow,
+    StorageError, Transaction,
 };
 
 /// The schema migrations, in order. Append only: a migration that has shipped is never edited,
@@ -40,6 +41,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../migrations/0003_accounts.sql"),
     ),
+    (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
 ];
 
 /// How long a writer from another process waits for SQLite's write lock before giving up.
@@ -154,18 +156,39 @@ const ALL_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, delet
 FROM records WHERE id > ?1 ORDER BY id LIMIT ?2";
 
 const INSERT_RECORD: &str = "INSERT INTO records
-(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body, tenant_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 
 const UPDATE_RECORD: &str = "UPDATE records
-SET kind = ?2, org_path = ?3, event_date = ?4, version = ?5, deleted = ?6, first_entered_at = ?7, last_changed_at = ?8, body = ?9
+SET kind = ?2, org_path = ?3, event_date = ?4, version = ?5, deleted = ?6, first_entered_at = ?7, last_changed_at = ?8, body = ?9, tenant_id = ?10
 WHERE id = ?1";
+
+/// The columns of one record in a multi-row insert, in the order they are bound.
+const RECORD_COLUMNS: &str = "(id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body, tenant_id)";
+
+/// The columns of one chain entry in a multi-row insert, in the order they are bound.
+const VERSION_COLUMNS: &str = "(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash, tenant_id)";
+
+/// Rows per multi-row statement: 400 × 14 values stays far below SQLite's limit of 32,766 bound
+/// values, and a few hundred rows per statement is where the gain of batching levels off.
+const ROWS_PER_STATEMENT: usize = 400;
+
+// A byte-order range of paths: SQLite compares TEXT with memcmp (the BINARY collation), the order
+// of the (kind, org_path, event_date) index, so this is one index range per kind.
+const LIST_PATH_RANGE: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records
+WHERE kind = ?1 AND org_path >= ?2 AND org_path < ?3 AND deleted = 0 AND event_date >= ?4 AND event_date <= ?5";
+
+const RESERVE_RECORD_IDS: &str =
+    "UPDATE record_id_reservations SET last_reserved = ?1 WHERE id = 1";
 
 // Ids come from the versions as well as the records, so that an id whose current row was removed
 // behind the application is never handed out again. Writers are serialized, so MAX is safe.
+// Reserved ids (migration 4) count as taken.
 const NEXT_RECORD_ID: &str = "SELECT MAX(
     COALESCE((SELECT MAX(id) FROM records), 0),
-    COALESCE((SELECT MAX(record_id) FROM record_versions), 0)
+    COALESCE((SELECT MAX(record_id) FROM record_versions), 0),
+    COALESCE((SELECT last_reserved FROM record_id_reservations WHERE id = 1), 0)
 ) + 1";
 
 const SELECT_HISTORY: &str = "SELECT seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash
@@ -175,8 +198,8 @@ const SELECT_CHAIN: &str = "SELECT seq, record_id, kind, version, operation, org
 FROM record_versions WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
 const INSERT_VERSION: &str = "INSERT INTO record_versions
-(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+(seq, record_id, kind, version, operation, org_path, event_date, entered_at, actor, reason, body, previous_hash, hash, tenant_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 const SELECT_HEAD: &str = "SELECT seq, hash FROM chain_head WHERE id = 1";
 
@@ -296,6 +319,28 @@ fn subtree_pattern_of(prefix: &str) -> Result<String, StorageError> {
         )));
     }
     Ok(format!("{prefix}*"))
+}
+
+/// The tenant of a path about to be written. Paths are checked by the repository before they get
+/// here, so a malformed one is a defect upstream; it is refused rather than filed under tenant 0.
+fn tenant(org_path: &str) -> Result<i64, StorageError> {
+    zhibu_storage::tenant_of(org_path).ok_or_else(|| {
+        StorageError::Invalid(ValidationErrors::single(FieldError::new(
+            "org_path",
+            "malformed_path",
+            format!("组织路径“{org_path}”格式不正确"),
+            format!("the organization path {org_path:?} is malformed"),
+        )))
+    })
+}
+
+/// `INSERT INTO table columns VALUES (?, …), (?, …)…` for `rows` rows of `width` values.
+fn multi_row_insert(table: &str, columns: &str, width: usize, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; width].join(", "));
+    format!(
+        "INSERT INTO {table} {columns} VALUES {}",
+        vec![one; rows].join(", ")
+    )
 }
 
 async fn fetch_record<'e>(
@@ -488,6 +533,31 @@ impl Backend for SqliteBackend {
         rows.iter().map(decode_record).collect()
     }
 
+    async fn list_path_range(
+        &self,
+        query: &PathRangeQuery,
+    ) -> Result<Vec<RecordRow>, StorageError> {
+        subtree_pattern_of(&query.path_from)?;
+        let rows = sqlx::query(LIST_PATH_RANGE)
+            .bind(query.kind.as_str())
+            .bind(query.path_from.as_str())
+            .bind(query.path_to.as_str())
+            .bind(
+                query
+                    .event_from
+                    .map_or_else(|| "0000-01-01".to_string(), date_text),
+            )
+            .bind(
+                query
+                    .event_to
+                    .map_or_else(|| "9999-12-31".to_string(), date_text),
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter().map(decode_record).collect()
+    }
+
     /// A missing head row reads as an empty chain here, so that `verify` reports the mismatch
     /// with the versions instead of failing; writers refuse it (see the transaction).
     async fn chain_head(&self) -> Result<Option<ChainHead>, StorageError> {
@@ -554,6 +624,7 @@ impl Transaction for SqliteTransaction {
             .bind(instant_text(row.first_entered_at))
             .bind(instant_text(row.last_changed_at))
             .bind(row.body.as_str())
+            .bind(tenant(&row.org_path)?)
             .execute(&mut *self.tx)
             .await
             .map_err(StorageError::database)?;
@@ -571,6 +642,7 @@ impl Transaction for SqliteTransaction {
             .bind(instant_text(row.first_entered_at))
             .bind(instant_text(row.last_changed_at))
             .bind(row.body.as_str())
+            .bind(tenant(&row.org_path)?)
             .execute(&mut *self.tx)
             .await
             .map_err(StorageError::database)?;
@@ -598,9 +670,79 @@ impl Transaction for SqliteTransaction {
             .bind(entry.body.as_str())
             .bind(entry.previous_hash.as_str())
             .bind(entry.hash.as_str())
+            .bind(tenant(&entry.org_path)?)
             .execute(&mut *self.tx)
             .await
             .map_err(StorageError::database)?;
+        Ok(())
+    }
+
+    async fn reserve_record_ids(&mut self, count: u64) -> Result<i64, StorageError> {
+        let first: i64 = sqlx::query_scalar(NEXT_RECORD_ID)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        let count = i64::try_from(count.max(1)).map_err(StorageError::database)?;
+        sqlx::query(RESERVE_RECORD_IDS)
+            .bind(first + count - 1)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(StorageError::database)?;
+        Ok(first)
+    }
+
+    async fn insert_many(
+        &mut self,
+        rows: &[RecordRow],
+        entries: &[ChainEntry],
+    ) -> Result<(), StorageError> {
+        for batch in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row_insert("records", RECORD_COLUMNS, 10, batch.len());
+            // The text is built from the constants above only; every value is bound.
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for row in batch {
+                query = query
+                    .bind(row.id)
+                    .bind(row.kind.as_str())
+                    .bind(row.org_path.as_str())
+                    .bind(date_text(row.event_date))
+                    .bind(row.version)
+                    .bind(row.deleted)
+                    .bind(instant_text(row.first_entered_at))
+                    .bind(instant_text(row.last_changed_at))
+                    .bind(row.body.as_str())
+                    .bind(tenant(&row.org_path)?);
+            }
+            query
+                .execute(&mut *self.tx)
+                .await
+                .map_err(StorageError::database)?;
+        }
+        for batch in entries.chunks(ROWS_PER_STATEMENT) {
+            let sql = multi_row_insert("record_versions", VERSION_COLUMNS, 14, batch.len());
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for entry in batch {
+                query = query
+                    .bind(entry.seq)
+                    .bind(entry.record_id)
+                    .bind(entry.kind.as_str())
+                    .bind(entry.version)
+                    .bind(entry.operation.as_str())
+                    .bind(entry.org_path.as_str())
+                    .bind(date_text(entry.event_date))
+                    .bind(instant_text(entry.entered_at))
+                    .bind(entry.actor.as_str())
+                    .bind(entry.reason.as_deref())
+                    .bind(entry.body.as_str())
+                    .bind(entry.previous_hash.as_str())
+                    .bind(entry.hash.as_str())
+                    .bind(tenant(&entry.org_path)?);
+            }
+            query
+                .execute(&mut *self.tx)
+                .await
+                .map_err(StorageError::database)?;
+        }
         Ok(())
     }
 

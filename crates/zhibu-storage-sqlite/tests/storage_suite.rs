@@ -372,3 +372,40 @@ async fn a_database_from_a_newer_build_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bulk_load_chains_every_record() {
+    on_sqlite(LATEST, |backend| {
+        testsuite::bulk_load_chains_every_record(store(backend))
+    })
+    .await;
+}
+
+/// Migration 4 gives old rows their tenant (the first segment of the path), and writers set it.
+#[tokio::test]
+async fn the_tenant_column_follows_the_path() {
+    on_sqlite(Some(3), |backend| async move {
+        Raw(backend.clone())
+            .execute(UPGRADE_FIXTURE)
+            .await
+            .expect("load the fixture into the third schema");
+        backend.migrate().await.expect("migrate to the latest");
+        testsuite::bulk_load_chains_every_record(store(backend.clone())).await;
+        let mismatched: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM records WHERE tenant_id <> CAST(substr(org_path, 2, instr(substr(org_path, 2), '/') - 1) AS INTEGER)) \
+             + (SELECT COUNT(*) FROM record_versions WHERE tenant_id <> CAST(substr(org_path, 2, instr(substr(org_path, 2), '/') - 1) AS INTEGER))",
+        )
+        .fetch_one(backend.pool())
+        .await
+        .expect("count rows whose tenant is not their path's root");
+        assert_eq!(mismatched, 0);
+        let tenants: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT tenant_id FROM records ORDER BY tenant_id")
+            .fetch_all(backend.pool())
+            .await
+            .expect("read the tenants");
+        // The fixture's rows, the suite's tree and its second top-level org.
+        assert_eq!(tenants.len(), 3, "{tenants:?}");
+        assert_eq!(tenants[0], 1, "the fixture's rows are tenant 1");
+    })
+    .await;
+}

@@ -66,12 +66,47 @@ pub struct RecordQuery {
 
 impl RecordQuery {
     pub fn all(kind: RecordKind) -> RecordQuery {
-        RecordQuery { kind, path_prefix: None, event_from: None, event_to: None, after_id: None, limit: None }
+        RecordQuery {
+            kind,
+            path_prefix: None,
+            event_from: None,
+            event_to: None,
+            after_id: None,
+            limit: None,
+        }
     }
 
     pub fn in_subtree(kind: RecordKind, path_prefix: &str) -> RecordQuery {
-        RecordQuery { path_prefix: Some(path_prefix.to_string()), ..RecordQuery::all(kind) }
+        RecordQuery {
+            path_prefix: Some(path_prefix.to_string()),
+            ..RecordQuery::all(kind)
+        }
     }
+}
+
+/// Current, not deleted records of one kind whose `org_path` lies in `path_from..path_to`
+/// (compared byte by byte, `path_to` excluded), for reading a tenant's records chunk by chunk in
+/// tree order. Both ends lie in one tenant (the top-level org whose id is the paths' first
+/// segment), or `path_to` is the end of that tenant ([`tenant_end`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathRangeQuery {
+    pub kind: RecordKind,
+    pub path_from: String,
+    pub path_to: String,
+    pub event_from: Option<NaiveDate>,
+    pub event_to: Option<NaiveDate>,
+}
+
+/// The tenant of a record: the top-level org, the first segment of its path (`/7/12/` → 7).
+/// `None` for a malformed path.
+pub fn tenant_of(org_path: &str) -> Option<i64> {
+    org_path.strip_prefix('/')?.split('/').next()?.parse().ok()
+}
+
+/// The first path after every path of `tenant`'s subtree in byte order: `/7/` → `/70`, which
+/// sorts after `/7/…` because `0` follows `/`.
+pub fn tenant_end(tenant: i64) -> String {
+    format!("/{tenant}0")
 }
 
 /// A database holding Zhibu's records.
@@ -99,12 +134,40 @@ pub trait Backend: Send + Sync {
     async fn history(&self, record_id: i64) -> Result<Vec<ChainEntry>, StorageError>;
 
     /// Chain entries with `seq > after_seq`, in order, at most `limit` (for verification).
-    async fn chain_entries(&self, after_seq: i64, limit: u32) -> Result<Vec<ChainEntry>, StorageError>;
+    async fn chain_entries(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<ChainEntry>, StorageError>;
 
     /// Current records, deleted included, with `id > after_id`, in order, at most `limit`.
     async fn all_records(&self, after_id: i64, limit: u32) -> Result<Vec<RecordRow>, StorageError>;
 
     async fn chain_head(&self) -> Result<Option<ChainHead>, StorageError>;
+
+    /// Current, not deleted records in a range of paths, in no particular order. Both databases
+    /// answer it from their (tenant, kind, path, date) index; this default, for stand-ins in
+    /// tests, lists the tenant and filters.
+    async fn list_path_range(
+        &self,
+        query: &PathRangeQuery,
+    ) -> Result<Vec<RecordRow>, StorageError> {
+        let tenant = tenant_of(&query.path_from)
+            .map_or_else(|| "/".to_string(), |tenant| format!("/{tenant}/"));
+        let list = RecordQuery {
+            event_from: query.event_from,
+            event_to: query.event_to,
+            ..RecordQuery::in_subtree(query.kind, &tenant)
+        };
+        let rows = self.list(&list).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| {
+                row.org_path.as_str() >= query.path_from.as_str()
+                    && row.org_path.as_str() < query.path_to.as_str()
+            })
+            .collect())
+    }
 
     /// The same database's accounts, sessions and audit log.
     fn accounts(&self) -> &dyn AccountStore;
@@ -130,12 +193,39 @@ pub trait Transaction: Send {
 
     async fn append_chain_entry(&mut self, entry: &ChainEntry) -> Result<(), StorageError>;
 
+    /// Reserves `count` consecutive record ids that no other writer will be given, and returns
+    /// the first. The reservation outlasts the transaction once it commits, so that a bulk load
+    /// can number its records (and write paths and references with those numbers) before it
+    /// writes them in later transactions.
+    async fn reserve_record_ids(&mut self, count: u64) -> Result<i64, StorageError>;
+
+    /// Inserts many new records and their chain entries at once (the trusted bulk path). Each
+    /// database overrides this with multi-row statements; the default inserts one by one.
+    async fn insert_many(
+        &mut self,
+        rows: &[RecordRow],
+        entries: &[ChainEntry],
+    ) -> Result<(), StorageError> {
+        for row in rows {
+            self.insert_record(row).await?;
+        }
+        for entry in entries {
+            self.append_chain_entry(entry).await?;
+        }
+        Ok(())
+    }
+
     async fn set_chain_head(&mut self, head: &ChainHead) -> Result<(), StorageError>;
 
     /// The record created earlier under this idempotency key, if any.
     async fn find_idempotency_key(&mut self, key: &str) -> Result<Option<i64>, StorageError>;
 
-    async fn save_idempotency_key(&mut self, key: &str, record_id: i64, created_at: DateTime<Utc>) -> Result<(), StorageError>;
+    async fn save_idempotency_key(
+        &mut self,
+        key: &str,
+        record_id: i64,
+        created_at: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
 }

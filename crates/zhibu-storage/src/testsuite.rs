@@ -471,7 +471,7 @@ pub async fn migrations_are_recorded(store: Arc<dyn Backend>) {
         .expect("read the applied migrations");
     assert_eq!(
         applied,
-        [1, 2, 3],
+        [1, 2, 3, 4],
         "a fresh store is migrated to the latest version"
     );
     store.migrate().await.expect("migrating again is harmless");
@@ -1914,6 +1914,259 @@ pub async fn undecodable_rows_are_corrupt_not_missing(store: Arc<dyn Backend>, r
 
 /// A snapshot holds the subtree's records (events of the whole years concerned) and the
 /// ancestors, and nothing from beside the subtree.
+// ---------------------------------------------------------------------------------------------
+// The trusted bulk path
+// ---------------------------------------------------------------------------------------------
+
+/// Records written by `bulk_load` are chained exactly like created ones (so `verify` holds), read
+/// back like any other, are numbered from a reservation that a writer in between respects, and a
+/// malformed path is refused with nothing written. Path ranges read a tenant in byte order and
+/// never reach into another tenant.
+pub async fn bulk_load_chains_every_record(store: Arc<dyn Backend>) {
+    let (repo, _) = repository(store.clone());
+    let tree = build_tree(&repo).await;
+    let first = repo
+        .reserve_record_ids(5)
+        .await
+        .expect("reserve ids for the bulk load");
+    // A writer that comes between the reservation and the load is given an id after it.
+    let between = repo
+        .create(
+            talk(
+                tree.branch_id(),
+                date(2026, 2, 1),
+                tree.member(0),
+                tree.member(1),
+            ),
+            &by("secretary"),
+        )
+        .await
+        .expect("create between the reservation and the load");
+    assert!(
+        between.id >= first + 5,
+        "{} is inside the reservation from {first}",
+        between.id
+    );
+    let before = amount_stored(store.as_ref()).await;
+
+    let party_path = format!(
+        "/{}/{}/",
+        tree.working_committee.id, tree.party_committee.id
+    );
+    let branch_id = OrgId(first);
+    let branch_path = format!("{party_path}{first}/");
+    let entered = instant(2025, 12, 1, 9, 30, 0, 987_654_321);
+    let branch = org(
+        Some(tree.party_committee.typed_id()),
+        "批量导入党支部",
+        OrgLevel::Branch,
+        date(2016, 1, 1),
+    );
+    let members = [
+        member(
+            "周敏",
+            vec![posting(branch_id, None, date(2020, 1, 1), None)],
+        ),
+        member(
+            "吴刚",
+            vec![posting(branch_id, None, date(2020, 1, 1), None)],
+        ),
+    ];
+    let (first_member, second_member) = (MemberId(first + 1), MemberId(first + 2));
+    let held = general_meeting(branch_id, date(2026, 1, 15), &[first_member, second_member]);
+    let talked = talk(branch_id, date(2026, 1, 20), first_member, second_member);
+    let records = vec![
+        crate::TrustedRecord::new(first, branch_path.clone(), &branch, entered)
+            .expect("the branch"),
+        crate::TrustedRecord::new(first + 1, branch_path.clone(), &members[0], entered)
+            .expect("a member"),
+        crate::TrustedRecord::new(first + 2, branch_path.clone(), &members[1], entered)
+            .expect("a member"),
+        crate::TrustedRecord::new(first + 3, branch_path.clone(), &held, entered)
+            .expect("a meeting"),
+        crate::TrustedRecord::new(first + 4, branch_path.clone(), &talked, entered)
+            .expect("a talk"),
+    ];
+
+    let mut malformed = records.clone();
+    malformed[2].org_path = "/1//".to_string();
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a malformed path",
+        repo.bulk_load(&malformed, "generator").await,
+        "[2].org_path",
+        "malformed_path",
+    )
+    .await;
+
+    repo.bulk_load(&records, "generator")
+        .await
+        .expect("bulk load");
+    assert_eq!(
+        amount_stored(store.as_ref()).await,
+        (before.0 + 5, before.1 + 5),
+        "one version and one row per record"
+    );
+    let report = repo.verify().await.expect("verify");
+    assert!(report.is_intact(), "{report:?}");
+
+    let stored = repo
+        .get::<Member>(first_member)
+        .await
+        .expect("read a loaded member");
+    assert_eq!(stored.body, members[0]);
+    assert_eq!(
+        (
+            stored.version,
+            stored.first_entered_at,
+            stored.last_changed_at
+        ),
+        (1, entered.trunc_subsecs(6), entered.trunc_subsecs(6))
+    );
+    let history = repo
+        .history(RecordKind::Meeting, first + 3)
+        .await
+        .expect("the meeting's history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(
+        (
+            history[0].operation,
+            history[0].actor.as_str(),
+            history[0].reason.as_deref()
+        ),
+        (ChangeOperation::Create, "generator", None)
+    );
+    let snapshot = repo
+        .load_snapshot(branch_id, date(2026, 1, 1), date(2026, 12, 31))
+        .await
+        .expect("load the loaded branch");
+    assert_eq!(
+        (
+            snapshot.members.len(),
+            snapshot.meetings.len(),
+            snapshot.talks.len()
+        ),
+        (2, 1, 1)
+    );
+    // Loaded records are ordinary: they can be amended through the repository.
+    let mut amended = held.clone();
+    amended.minutes = "补记会议内容。".to_string();
+    repo.amend(
+        zhibu_core::MeetingId(first + 3),
+        1,
+        amended,
+        &ChangeMeta::because("secretary", "补记"),
+    )
+    .await
+    .expect("amend a loaded meeting");
+    assert!(repo.verify().await.expect("verify").is_intact());
+
+    // A second tenant: a top-level org of its own, with a branch and a member.
+    let other_root = repo
+        .create(
+            org(
+                None,
+                "另一市直机关工委",
+                OrgLevel::WorkingCommittee,
+                date(2010, 1, 1),
+            ),
+            &by("organizer"),
+        )
+        .await
+        .expect("another top-level org");
+    let other_branch = repo
+        .create(
+            org(
+                Some(other_root.typed_id()),
+                "另一党支部",
+                OrgLevel::Branch,
+                date(2015, 1, 1),
+            ),
+            &by("organizer"),
+        )
+        .await
+        .expect("its branch");
+    repo.create(
+        member(
+            "郑洁",
+            vec![posting(
+                other_branch.typed_id(),
+                None,
+                date(2020, 1, 1),
+                None,
+            )],
+        ),
+        &by("organizer"),
+    )
+    .await
+    .expect("its member");
+
+    let tenant = tree.working_committee.id;
+    let range = |from: String, to: String| crate::PathRangeQuery {
+        kind: RecordKind::Member,
+        path_from: from,
+        path_to: to,
+        event_from: None,
+        event_to: None,
+    };
+    let ids = |rows: Vec<RecordRow>| rows.into_iter().map(|row| row.id).collect::<BTreeSet<_>>();
+    let whole_tenant = store
+        .list_path_range(&range(format!("/{tenant}/"), crate::tenant_end(tenant)))
+        .await
+        .expect("the tenant's members");
+    let mut expected: BTreeSet<i64> = tree
+        .members
+        .iter()
+        .chain(&tree.other_members)
+        .map(|member| member.id)
+        .collect();
+    expected.extend([first + 1, first + 2]);
+    assert_eq!(
+        ids(whole_tenant),
+        expected,
+        "every member of the tenant and none of the other"
+    );
+    let from_loaded_branch = store
+        .list_path_range(&range(branch_path.clone(), crate::tenant_end(tenant)))
+        .await
+        .expect("members from the loaded branch on");
+    // Every member of the tenant with its path; a range holds those whose path falls in it.
+    let paths: Vec<(i64, String)> = tree
+        .members
+        .iter()
+        .chain(&tree.other_members)
+        .map(|member| {
+            (
+                member.id,
+                format!("{party_path}{}/", member.body.postings[0].branch_id),
+            )
+        })
+        .chain([
+            (first + 1, branch_path.clone()),
+            (first + 2, branch_path.clone()),
+        ])
+        .collect();
+    let expected_after: BTreeSet<i64> = paths
+        .iter()
+        .filter(|(_, path)| *path >= branch_path)
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(
+        ids(from_loaded_branch),
+        expected_after,
+        "a range starts at its first path"
+    );
+    let only_loaded_branch = store
+        .list_path_range(&range(branch_path.clone(), format!("{party_path}{first}0")))
+        .await
+        .expect("the loaded branch's members");
+    assert_eq!(
+        ids(only_loaded_branch),
+        BTreeSet::from([first + 1, first + 2])
+    );
+}
+
 pub async fn load_snapshot_returns_the_subtree_and_its_ancestors(store: Arc<dyn Backend>) {
     let (repo, _) = repository(store);
     let tree = build_tree(&repo).await;

@@ -17,10 +17,12 @@
 mod checks;
 mod finding;
 mod index;
+mod reach;
 mod resolve;
 mod snapshot;
 
 pub use finding::*;
+pub use reach::*;
 pub use snapshot::*;
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +47,44 @@ pub struct Report {
 /// Evaluates `request` against `snapshot`.
 pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &EvaluationRequest) -> Report {
     let index = Index::build(snapshot);
+    let branches: Vec<OrgId> = index
+        .orgs
+        .values()
+        .filter(|org| org.body.level == OrgLevel::Branch)
+        .map(|org| OrgId(org.id))
+        .filter(|id| index.is_within(*id, request.root))
+        .collect();
+    evaluate_indexed(catalogue, &index, request, branches)
+}
+
+/// Evaluates only `branches` (ids that are not branches within `request.root`, or not in the
+/// snapshot, are skipped). For each of them the findings are exactly those [`evaluate`] reports
+/// for it over the same snapshot; a finding about a party group belongs to the group's branch.
+///
+/// This is the incremental re-check: after a write, only the branches the record can affect (see
+/// [`reach`]) need evaluating, and the snapshot need hold only those branches' records (their
+/// subtree, their ancestors with their local rules, and every member with a posting in them).
+pub fn evaluate_branches(catalogue: &Catalogue, snapshot: &Snapshot, request: &EvaluationRequest, branches: &[OrgId]) -> Report {
+    let index = Index::build(snapshot);
+    let chosen: Vec<OrgId> = branches
+        .iter()
+        .copied()
+        .filter(|id| index.orgs.get(id).is_some_and(|org| org.body.level == OrgLevel::Branch))
+        .filter(|id| index.is_within(*id, request.root))
+        .collect();
+    evaluate_indexed(catalogue, &index, request, chosen)
+}
+
+/// The branch a finding belongs to: the org it names, or the branch above the party group it
+/// names. `parent_of` gives an org's level and parent.
+pub fn branch_of_finding(finding: &Finding, parent_of: impl Fn(OrgId) -> Option<(OrgLevel, Option<OrgId>)>) -> OrgId {
+    match parent_of(finding.org_id) {
+        Some((OrgLevel::PartyGroup, Some(parent))) => parent,
+        _ => finding.org_id,
+    }
+}
+
+fn evaluate_indexed(catalogue: &Catalogue, index: &Index<'_>, request: &EvaluationRequest, mut branches: Vec<OrgId>) -> Report {
     let mut problems = index.local_rule_problems.clone();
     let workdays = match workday_calendar() {
         Ok(calendar) => Some(calendar),
@@ -54,23 +94,17 @@ pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &Evaluation
         }
     };
     let mut findings = Vec::new();
-    let mut branches: Vec<OrgId> = index
-        .orgs
-        .values()
-        .filter(|org| org.body.level == OrgLevel::Branch)
-        .map(|org| OrgId(org.id))
-        .filter(|id| index.is_within(*id, request.root))
-        .collect();
     branches.sort();
+    branches.dedup();
     for branch_id in branches {
         let Some(branch) = index.orgs.get(&branch_id).copied() else { continue };
-        let context = BranchContext { index: &index, request, branch, branch_id, ancestors: index.ancestors(branch_id), workdays };
-        for candidate in resolve::candidates(catalogue.rules(), &index, &context.ancestors) {
+        let context = BranchContext { index, request, branch, branch_id, ancestors: index.ancestors(branch_id), workdays };
+        for candidate in resolve::candidates(catalogue.rules(), index, &context.ancestors) {
             context.evaluate(candidate, &mut problems, &mut findings);
         }
     }
     for finding in &mut findings {
-        attach_exemption(&index, finding);
+        attach_exemption(index, finding);
     }
     findings.sort_by(|a, b| {
         (a.org_id, &a.rule_id, a.period.map(|p| p.first_day), &a.key).cmp(&(b.org_id, &b.rule_id, b.period.map(|p| p.first_day), &b.key))
