@@ -131,26 +131,36 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit", get(auth::audit::search))
         .route("/openapi.json", get(openapi_json));
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route(
-            "/login",
-            get(auth::handlers::login_form).post(auth::handlers::login_submit),
-        )
-        .route("/logout", post(auth::handlers::logout))
-        .route(
-            "/account/password",
-            get(auth::handlers::password_form).post(auth::handlers::password_submit),
-        )
-        .route(
-            "/admin/accounts/{id}/reset",
-            post(auth::handlers::admin_reset_password),
-        )
+    form_routes()
+        .into_router()
         .merge(pages::router())
         .nest(API_PREFIX, api)
         .fallback(no_such_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// The routes outside the API and the pages: the health check and the sign-in and account forms.
+fn form_routes() -> auth::routes::RecordingRouter {
+    auth::routes::RecordingRouter::new()
+        .get("/healthz", health::healthz)
+        .get("/login", auth::handlers::login_form)
+        .post("/login", auth::handlers::login_submit)
+        .post("/logout", auth::handlers::logout)
+        .get("/account/password", auth::handlers::password_form)
+        .post("/account/password", auth::handlers::password_submit)
+        .post(
+            "/admin/accounts/{id}/reset",
+            auth::handlers::admin_reset_password,
+        )
+}
+
+/// The method and path of every route served outside the JSON API, as the routers recorded them
+/// while being built. A test holds `auth::routes::outside_the_api()` equal to this list.
+pub fn served_outside_the_api() -> Vec<(&'static str, &'static str)> {
+    let mut served = form_routes().served().to_vec();
+    served.extend_from_slice(pages::routes().served());
+    served
 }
 
 async fn no_such_route() -> ApiError {

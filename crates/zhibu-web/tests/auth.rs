@@ -804,6 +804,9 @@ async fn walk_one(
             check(allowed_inside, &answer, what);
             answer
         }
+        Target::Branch | Target::Committee | Target::Member => {
+            panic!("{what}: a page's target in the API walk; the page walk covers it")
+        }
         Target::Nothing => {
             if route.method == "DELETE" {
                 // Signing out is tested on its own; here it would end the walk's sessions.
@@ -1622,4 +1625,1214 @@ async fn demo_accounts_sign_in_as_each_role_and_the_other_branchs_member_is_kept
             .status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pages: the same table, the same world, every page route × every role × inside and outside.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_route_table_lists_exactly_the_routes_served_outside_the_api() {
+    let table: std::collections::BTreeSet<(String, String)> =
+        zhibu_web::auth::routes::outside_the_api()
+            .iter()
+            .map(|route| (route.method.to_string(), route.path.to_string()))
+            .collect();
+    let served_list = zhibu_web::served_outside_the_api();
+    let served: std::collections::BTreeSet<(String, String)> = served_list
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(served.len(), served_list.len(), "a route is served twice");
+    let missing: Vec<_> = served.difference(&table).collect();
+    let stale: Vec<_> = table.difference(&served).collect();
+    assert!(
+        missing.is_empty() && stale.is_empty(),
+        "served but not in auth::routes: {missing:?}; in the table but not served: {stale:?}"
+    );
+}
+
+/// Whether a local link (`/meetings/12?saved=1`) names a route of the table, any method.
+fn is_a_route(link: &str) -> bool {
+    let path = link.split(['?', '#']).next().unwrap_or(link);
+    let segments: Vec<&str> = path.split('/').collect();
+    zhibu_web::auth::routes::all().iter().any(|route| {
+        let pattern: Vec<&str> = route.path.split('/').collect();
+        pattern.len() == segments.len()
+            && pattern.iter().zip(&segments).all(|(expected, actual)| {
+                if expected.starts_with('{') {
+                    !actual.is_empty()
+                } else {
+                    expected == actual
+                }
+            })
+    })
+}
+
+/// Every `href="/…"` and `action="/…"` of an HTML text, as written.
+fn local_links(html: &str) -> Vec<String> {
+    let mut links = Vec::new();
+    for attribute in ["href=\"", "action=\""] {
+        for (index, _) in html.match_indices(attribute) {
+            let value = html[index + attribute.len()..]
+                .split('"')
+                .next()
+                .unwrap_or("");
+            if value.starts_with('/') && !value.starts_with("//") {
+                links.push(value.to_string());
+            }
+        }
+    }
+    links
+}
+
+#[test]
+fn every_link_written_in_a_template_is_a_route_of_the_table() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&directory).expect("templates") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("template");
+        for link in local_links(&text) {
+            // A value put in by the template (`{{ branch_id }}`) stands for one path segment.
+            let mut normalized = String::new();
+            let mut rest = link.as_str();
+            while let Some(start) = rest.find("{{") {
+                normalized.push_str(&rest[..start]);
+                normalized.push('0');
+                rest = rest[start..]
+                    .split_once("}}")
+                    .map_or("", |(_, after)| after);
+            }
+            normalized.push_str(rest);
+            assert!(
+                is_a_route(&normalized),
+                "{} links to {link}, which is not in auth::routes",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} links found in the templates");
+}
+
+/// One side of the tree as the page walk sees it: its records, and what would give its data away
+/// on a page shown to someone outside it.
+struct PageSide {
+    side: Side,
+    name: &'static str,
+    /// A member who moved to this side's branch from the other side's.
+    moved: Option<i64>,
+    /// Records of this side beyond `side.records`, as (link prefix, id).
+    more_records: Vec<(&'static str, i64)>,
+}
+
+impl PageSide {
+    /// The names `side()` gives this side's org and people, each of which only this side holds.
+    fn names(&self) -> Vec<String> {
+        ["第一党支部", "机关党委", "党员", "申请人"]
+            .iter()
+            .map(|suffix| format!("{}{suffix}", self.name))
+            .collect()
+    }
+
+    fn links(&self) -> Vec<(&'static str, i64)> {
+        let side = &self.side;
+        let mut links = vec![
+            ("/branches/", side.branch),
+            ("/committees/", side.committee),
+            ("/meetings/", side.record(Area::Meetings)),
+            ("/talks/", side.record(Area::Talks)),
+        ];
+        links.extend(side.members.iter().map(|member| ("/members/", *member)));
+        links.extend(self.more_records.iter().copied());
+        links
+    }
+
+    /// The first thing of this side that `body` shows, if any.
+    fn shown_in(&self, body: &str) -> Option<String> {
+        if let Some(name) = self.names().into_iter().find(|name| body.contains(name)) {
+            return Some(name);
+        }
+        self.links().into_iter().find_map(|(prefix, id)| {
+            let link = format!("{prefix}{id}");
+            body.match_indices(&link)
+                .any(|(index, _)| {
+                    !body[index + link.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|next| next.is_ascii_digit())
+                })
+                .then_some(link)
+        })
+    }
+
+    fn member_name(&self, index: usize) -> String {
+        format!("{}党员{index}", self.name)
+    }
+
+    fn branch_name(&self) -> String {
+        format!("{}第一党支部", self.name)
+    }
+
+    fn committee_name(&self) -> String {
+        format!("{}机关党委", self.name)
+    }
+}
+
+struct PageActor {
+    role: Role,
+    login: String,
+    session: Session,
+    member: Option<i64>,
+    /// The index in `sides` of the side the actor belongs to (the administrator's is both).
+    home: usize,
+    /// Where `/` sends the actor.
+    start: String,
+}
+
+impl PageActor {
+    fn is_administrator(&self) -> bool {
+        self.role == Role::Administrator
+    }
+
+    fn policy(&self, area: Area, action: Action) -> Access {
+        access(self.role, area, action)
+    }
+}
+
+/// What the page walk expects of one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PageExpect {
+    /// 200, and the page shows this (the record itself is on it).
+    Shows(String),
+    /// 303 to a location that starts with this.
+    RedirectTo(String),
+    /// 403 or 404: refused without telling whether the record exists.
+    Refused,
+    /// 404: outside the scope, exactly like a record that does not exist.
+    NotFound,
+    /// 403: the role may not do this at all.
+    Forbidden,
+    /// 422: the form comes back with its errors.
+    Invalid(String),
+}
+
+/// Checks one answer: its status, that a refusal shows nothing of the record, that no page shows
+/// anything of the side outside the actor's scope, and that every link on a page is a route.
+fn check_page(
+    expect: &PageExpect,
+    answer: &Answer,
+    what: &str,
+    actor: Option<&PageActor>,
+    target: Option<&PageSide>,
+    away: Option<&PageSide>,
+) {
+    let status = answer.status;
+    let location = answer
+        .headers
+        .get(header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let ok = match expect {
+        PageExpect::Shows(text) => status == StatusCode::OK && answer.text.contains(text.as_str()),
+        PageExpect::RedirectTo(prefix) => {
+            status == StatusCode::SEE_OTHER && location.starts_with(prefix.as_str())
+        }
+        PageExpect::Refused => [StatusCode::FORBIDDEN, StatusCode::NOT_FOUND].contains(&status),
+        PageExpect::NotFound => status == StatusCode::NOT_FOUND,
+        PageExpect::Forbidden => status == StatusCode::FORBIDDEN,
+        PageExpect::Invalid(text) => {
+            status == StatusCode::UNPROCESSABLE_ENTITY && answer.text.contains(text.as_str())
+        }
+    };
+    assert!(
+        ok,
+        "{what}: expected {expect:?}, got {status} (location {location:?}): {}",
+        answer.text
+    );
+    if matches!(
+        expect,
+        PageExpect::Refused | PageExpect::NotFound | PageExpect::Forbidden
+    ) && let Some(target) = target
+        && let Some(shown) = target.shown_in(&answer.text)
+    {
+        panic!("{what}: the refusal shows {shown}: {}", answer.text);
+    }
+    if actor.is_some_and(|actor| !actor.is_administrator())
+        && let Some(away) = away
+        && let Some(shown) = away.shown_in(&answer.text)
+    {
+        panic!(
+            "{what}: a page shows {shown}, which lies outside the account's scope: {}",
+            answer.text
+        );
+    }
+    if status == StatusCode::OK {
+        for link in local_links(&answer.text) {
+            let link = link.replace("&#38;", "&");
+            assert!(is_a_route(&link), "{what}: links to {link}, not a route");
+        }
+    }
+}
+
+impl World {
+    /// A form post as a browser sends it, with the session's CSRF token unless told otherwise.
+    async fn post_form(
+        &self,
+        uri: &str,
+        session: Option<&Session>,
+        fields: &[(String, String)],
+        with_csrf: bool,
+    ) -> Answer {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        if let (Some(session), true) = (session, with_csrf) {
+            form.append_pair("csrf_token", &session.csrf);
+        }
+        for (name, value) in fields {
+            form.append_pair(name, value);
+        }
+        self.send(
+            "POST",
+            uri,
+            session,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            &form.finish(),
+        )
+        .await
+    }
+
+    async fn version_of_meeting(&self, id: i64) -> i64 {
+        let stored = self
+            .repository
+            .get::<zhibu_core::Meeting>(zhibu_core::MeetingId(id))
+            .await
+            .expect("the meeting");
+        i64::from(stored.version)
+    }
+
+    async fn meetings_in(&self, branch: i64) -> usize {
+        self.repository
+            .list::<zhibu_core::Meeting>(&zhibu_storage::ListRequest {
+                subtree: Some(zhibu_core::OrgId(branch)),
+                limit: Some(1000),
+                ..zhibu_storage::ListRequest::default()
+            })
+            .await
+            .expect("meetings")
+            .items
+            .len()
+    }
+}
+
+/// An open finding of `branch` that can be exempted from the committee above it, as the
+/// administrator sees the findings.
+async fn open_finding_key(world: &World, admin: &Session, branch: i64) -> String {
+    let answer = world
+        .call(
+            "GET",
+            &format!("/api/v1/findings?org={branch}&from=2026-01-01&to=2026-12-31"),
+            admin,
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.body["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| {
+            finding["exemption"].is_null()
+                && finding["status"] != "coming_due"
+                && finding["status"] != "noncompliant"
+                && finding["org_id"] == branch
+        })
+        .and_then(|finding| finding["key"].as_str())
+        .expect("an open finding to exempt")
+        .to_string()
+}
+
+/// The fields of the meeting form for a general meeting of `side` with its first three members.
+fn meeting_form(side: &Side, held_on: &str) -> Vec<(String, String)> {
+    let mut fields = fields(&[
+        ("kind", "general_meeting"),
+        ("held_on", held_on),
+        ("place", "会议室"),
+        ("topics", "学习"),
+    ]);
+    for member in &side.members[..3] {
+        fields.push((format!("att_{member}"), "present".to_string()));
+    }
+    fields
+}
+
+fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
+    let world = world().await;
+    let admin_password = world
+        .account("admin", Role::Administrator, None, None)
+        .await;
+    let admin = world.session("admin", &admin_password).await;
+    let root = created(
+        &world,
+        &admin,
+        "/api/v1/orgs",
+        &org(None, "市直机关工委", "working_committee"),
+    )
+    .await;
+    let inside = side(&world, &admin, root, "甲").await;
+    let outside = side(&world, &admin, root, "乙").await;
+
+    // A member who moved from the outside branch to the inside one at the new year, with a
+    // meeting and a talk left behind in the outside branch: the inside branch's officers see the
+    // member, never what stayed outside.
+    let mut moved_body = member("转入党员", outside.branch);
+    let moved = created(&world, &admin, "/api/v1/members", &moved_body).await;
+    let mut left_meeting = meeting(outside.branch, &[moved, outside.members[0]]);
+    left_meeting["held_on"] = json!("2025-06-10");
+    let left_meeting = created(&world, &admin, "/api/v1/meetings", &left_meeting).await;
+    let mut left_talk = talk(outside.branch, moved, outside.members[0]);
+    left_talk["held_on"] = json!("2025-06-12");
+    let left_talk = created(&world, &admin, "/api/v1/talks", &left_talk).await;
+    moved_body["postings"] = json!([
+        { "branch_id": outside.branch, "from": "2015-01-01", "until": "2026-01-01" },
+        { "branch_id": inside.branch, "from": "2026-01-01" }
+    ]);
+    let transfer = json!({ "expected_version": 1, "reason": "组织关系转接", "record": moved_body });
+    let answer = world
+        .call(
+            "PUT",
+            &format!("/api/v1/members/{moved}"),
+            &admin,
+            Some(&transfer),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+
+    let sides = [
+        PageSide {
+            side: inside.clone(),
+            name: "甲",
+            moved: Some(moved),
+            more_records: vec![("/members/", moved)],
+        },
+        PageSide {
+            side: outside.clone(),
+            name: "乙",
+            moved: None,
+            more_records: vec![("/meetings/", left_meeting), ("/talks/", left_talk)],
+        },
+    ];
+
+    let mut actors = vec![PageActor {
+        role: Role::Administrator,
+        login: "admin".into(),
+        session: admin.clone(),
+        member: None,
+        home: 0,
+        start: format!("/committees/{root}"),
+    }];
+    for (role, login, home, scope, member, start) in [
+        (
+            Role::CommitteeStaff,
+            "staff",
+            0,
+            inside.committee,
+            None,
+            format!("/committees/{}", inside.committee),
+        ),
+        (
+            Role::BranchSecretary,
+            "secretary",
+            0,
+            inside.branch,
+            Some(inside.members[0]),
+            format!("/branches/{}", inside.branch),
+        ),
+        (
+            Role::BranchCommitteeMember,
+            "committee",
+            0,
+            inside.branch,
+            Some(inside.members[1]),
+            format!("/branches/{}", inside.branch),
+        ),
+        (
+            Role::Member,
+            "member",
+            0,
+            inside.branch,
+            Some(inside.members[2]),
+            format!("/members/{}", inside.members[2]),
+        ),
+        (
+            Role::Member,
+            "member-other",
+            1,
+            outside.branch,
+            Some(outside.members[2]),
+            format!("/members/{}", outside.members[2]),
+        ),
+    ] {
+        let password = world.account(login, role, Some(scope), member).await;
+        actors.push(PageActor {
+            role,
+            login: login.into(),
+            session: world.session(login, &password).await,
+            member,
+            home,
+            start,
+        });
+    }
+
+    let meetings_before = [
+        world.meetings_in(inside.branch).await,
+        world.meetings_in(outside.branch).await,
+    ];
+    let mut meetings_created = [0, 0];
+    let mut calls = 0;
+    let mut serial = 0;
+    let routes = zhibu_web::auth::routes::outside_the_api();
+    for route in &routes {
+        if route.public {
+            // Routes anyone may call hold no records; they answer the same without a session.
+            let (uri, expect) = match (route.method, route.path) {
+                ("GET", "/healthz") => ("/healthz".to_string(), None),
+                ("GET", "/login") => (
+                    "/login".to_string(),
+                    Some(PageExpect::Shows("name=\"csrf_token\"".into())),
+                ),
+                // Without the cookie its page set, the sign-in form is refused.
+                ("POST", "/login") => ("/login".to_string(), Some(PageExpect::Forbidden)),
+                ("GET", "/lang/{code}") => (
+                    "/lang/en?back=%2F".to_string(),
+                    Some(PageExpect::RedirectTo("/".into())),
+                ),
+                ("GET", path) if path.starts_with("/assets/") => (path.to_string(), None),
+                (method, path) => {
+                    panic!("the page walk does not know the public route {method} {path}")
+                }
+            };
+            let answer = world.send(route.method, &uri, None, &[], "").await;
+            let what = format!("{} {uri} signed out", route.method);
+            match expect {
+                Some(expect) => check_page(&expect, &answer, &what, None, None, None),
+                None => assert_eq!(answer.status, StatusCode::OK, "{what}"),
+            }
+            calls += 1;
+            continue;
+        }
+        for actor in &actors {
+            let session = &actor.session;
+            let away_index = 1 - actor.home;
+            let away = (!actor.is_administrator()).then(|| &sides[away_index]);
+            // Routes about the account itself, not about an org: once per actor.
+            let once = match (route.method, route.path) {
+                ("GET", "/") => Some((
+                    world.send("GET", "/", Some(session), &[], "").await,
+                    PageExpect::RedirectTo(actor.start.clone()),
+                )),
+                ("GET", "/account/password") => Some((
+                    world
+                        .send("GET", "/account/password", Some(session), &[], "")
+                        .await,
+                    PageExpect::Shows(format!("（{}）", actor.login)),
+                )),
+                ("POST", "/account/password") => Some((
+                    world
+                        .post_form(
+                            "/account/password",
+                            Some(session),
+                            &fields(&[
+                                ("current_password", "not the password"),
+                                ("new_password", "a long new passphrase"),
+                                ("new_password_again", "a long new passphrase"),
+                            ]),
+                            true,
+                        )
+                        .await,
+                    PageExpect::Invalid("当前密码不正确".into()),
+                )),
+                ("GET", "/admin/audit") => Some((
+                    world
+                        .send("GET", "/admin/audit", Some(session), &[], "")
+                        .await,
+                    if actor.policy(Area::Audit, Action::Read) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        PageExpect::Shows("sign_in".into())
+                    },
+                )),
+                ("POST", "/admin/accounts/{id}/reset") => {
+                    serial += 1;
+                    let login = format!("page-throwaway{serial}");
+                    world
+                        .account(
+                            &login,
+                            Role::Member,
+                            Some(inside.branch),
+                            Some(inside.members[3]),
+                        )
+                        .await;
+                    let account = world
+                        .repository
+                        .accounts()
+                        .account_by_login(&login)
+                        .await
+                        .expect("read")
+                        .expect("exists");
+                    let answer = world
+                        .post_form(
+                            &format!("/admin/accounts/{}/reset", account.id),
+                            Some(session),
+                            &[],
+                            true,
+                        )
+                        .await;
+                    let expect = if actor.policy(Area::Accounts, Action::Amend) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        assert!(answer.body["one_time_password"].is_string());
+                        PageExpect::Shows("one_time_password".into())
+                    };
+                    Some((answer, expect))
+                }
+                // Signing out is walked last, below, so that it ends no session the walk needs.
+                ("POST", "/logout") => continue,
+                _ => None,
+            };
+            if let Some((answer, expect)) = once {
+                let what = format!("{} {} as {}", route.method, route.path, actor.login);
+                check_page(&expect, &answer, &what, Some(actor), None, away);
+                calls += 1;
+                continue;
+            }
+            for (side_index, page_side) in sides.iter().enumerate() {
+                let is_home = actor.is_administrator() || side_index == actor.home;
+                let side = &page_side.side;
+                let mut targets: Vec<(String, PageExpect)> = Vec::new();
+                match (route.method, route.path) {
+                    ("GET", "/branches/{id}") | ("GET", "/branches/{id}/meetings/new") => {
+                        let (area, action) = (route.area, route.action);
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Shows(page_side.branch_name())
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else if matches!(actor.policy(area, action), Access::Denied | Access::Own)
+                        {
+                            PageExpect::Refused
+                        } else {
+                            PageExpect::Shows(page_side.branch_name())
+                        };
+                        targets
+                            .push((route.path.replace("{id}", &side.branch.to_string()), expect));
+                    }
+                    ("POST", "/branches/{id}/meetings") => {
+                        let expect = if actor.is_administrator()
+                            || (is_home
+                                && !matches!(
+                                    actor.policy(Area::Meetings, Action::Create),
+                                    Access::Denied | Access::Own
+                                )) {
+                            meetings_created[side_index] += 1;
+                            PageExpect::RedirectTo("/meetings/".into())
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            PageExpect::Refused
+                        };
+                        targets.push((format!("/branches/{}/meetings", side.branch), expect));
+                    }
+                    ("GET", "/meetings/{id}") | ("POST", "/meetings/{id}/amend") => {
+                        let id = side.record(Area::Meetings);
+                        let policy = actor.policy(Area::Meetings, route.action);
+                        let read = actor.policy(Area::Meetings, Action::Read);
+                        // The side's meeting lists its first three members.
+                        let concerns_actor = actor
+                            .member
+                            .is_some_and(|member| side.members[..3].contains(&member));
+                        let expect = if !is_home {
+                            PageExpect::NotFound
+                        } else if route.method == "GET" {
+                            match policy {
+                                _ if actor.is_administrator() => {
+                                    PageExpect::Shows(page_side.branch_name())
+                                }
+                                Access::Denied => PageExpect::Refused,
+                                Access::Own if !concerns_actor => PageExpect::NotFound,
+                                Access::Own => PageExpect::Shows(page_side.branch_name()),
+                                _ => PageExpect::Shows(page_side.branch_name()),
+                            }
+                        } else if actor.is_administrator()
+                            || matches!(policy, Access::InScope | Access::BelowScope)
+                        {
+                            PageExpect::RedirectTo(format!("/meetings/{id}?amended=1"))
+                        } else if read == Access::Own && !concerns_actor {
+                            PageExpect::NotFound
+                        } else {
+                            PageExpect::Refused
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
+                    ("GET", "/talks/{id}") => {
+                        let id = side.record(Area::Talks);
+                        // The side's talk is between its first and third members.
+                        let concerns_actor = actor.member.is_some_and(|member| {
+                            member == side.members[0] || member == side.members[2]
+                        });
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Shows(page_side.branch_name())
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            match actor.policy(Area::Talks, Action::Read) {
+                                Access::Denied => PageExpect::Refused,
+                                Access::Own if !concerns_actor => PageExpect::NotFound,
+                                _ => PageExpect::Shows(page_side.branch_name()),
+                            }
+                        };
+                        targets.push((format!("/talks/{id}"), expect));
+                    }
+                    ("GET", "/members/{id}") => {
+                        let mut members = vec![(side.members[2], page_side.member_name(2))];
+                        if let Some(moved) = page_side.moved {
+                            members.push((moved, "转入党员".to_string()));
+                        }
+                        for (id, name) in members {
+                            let expect = if actor.is_administrator() {
+                                PageExpect::Shows(name)
+                            } else if !is_home {
+                                PageExpect::NotFound
+                            } else {
+                                match actor.policy(Area::Members, Action::Read) {
+                                    Access::Denied => PageExpect::Refused,
+                                    Access::Own if actor.member != Some(id) => PageExpect::NotFound,
+                                    _ => PageExpect::Shows(name),
+                                }
+                            };
+                            targets.push((format!("/members/{id}"), expect));
+                        }
+                    }
+                    ("POST", "/members/{id}/statements") => {
+                        let id = side.members[2];
+                        let expect = if is_home && actor.member == Some(id) {
+                            PageExpect::RedirectTo(format!("/members/{id}?stated=1"))
+                        } else if actor.is_administrator() {
+                            PageExpect::Refused
+                        } else if !is_home
+                            || actor.policy(Area::Members, Action::Read) == Access::Own
+                        {
+                            // Another member's page is not found, as outside the scope.
+                            PageExpect::NotFound
+                        } else {
+                            // Officers read the page but only the member states their case.
+                            PageExpect::Refused
+                        };
+                        targets.push((format!("/members/{id}/statements"), expect));
+                    }
+                    ("GET", "/committees/{id}") | ("GET", "/committees/{id}/findings") => {
+                        let suffix = route.path.trim_start_matches("/committees/{id}");
+                        let sees_committee = actor.is_administrator()
+                            || (is_home && actor.role == Role::CommitteeStaff);
+                        let sees_branch = actor.is_administrator()
+                            || (is_home
+                                && actor.policy(Area::Findings, Action::Read) != Access::Denied);
+                        targets.push((
+                            format!("/committees/{}{suffix}", side.committee),
+                            if sees_committee {
+                                PageExpect::Shows(page_side.committee_name())
+                            } else if !is_home
+                                || actor.policy(Area::Findings, Action::Read) != Access::Denied
+                            {
+                                // Above a branch officer's branch: outside their subtree.
+                                PageExpect::NotFound
+                            } else {
+                                PageExpect::Refused
+                            },
+                        ));
+                        // A branch's id here goes on to the branch's workspace.
+                        targets.push((
+                            format!("/committees/{}{suffix}", side.branch),
+                            if sees_branch {
+                                PageExpect::RedirectTo(format!("/branches/{}", side.branch))
+                            } else if !is_home {
+                                PageExpect::NotFound
+                            } else {
+                                PageExpect::Refused
+                            },
+                        ));
+                    }
+                    ("POST", "/committees/{id}/exemptions") => {
+                        let may = actor.policy(Area::Exemptions, Action::Create) != Access::Denied;
+                        let expect = if actor.is_administrator()
+                            || (is_home && may && actor.role == Role::CommitteeStaff)
+                        {
+                            PageExpect::RedirectTo(format!(
+                                "/committees/{}/findings?",
+                                side.committee
+                            ))
+                        } else {
+                            // Outside, above a branch officer's branch, or a member, who reads
+                            // no findings: there is no such committee page for them.
+                            PageExpect::NotFound
+                        };
+                        targets
+                            .push((format!("/committees/{}/exemptions", side.committee), expect));
+                        // A branch has no committee pages, so nobody exempts through one.
+                        targets.push((
+                            format!("/committees/{}/exemptions", side.branch),
+                            PageExpect::NotFound,
+                        ));
+                    }
+                    (method, path) => {
+                        panic!(
+                            "the page walk does not know {method} {path}; add what each role may do there"
+                        )
+                    }
+                }
+                for (uri, expect) in targets {
+                    serial += 1;
+                    let what = format!(
+                        "{} {uri} as {} ({})",
+                        route.method,
+                        actor.login,
+                        if is_home { "inside" } else { "outside" }
+                    );
+                    let answer = if route.method == "GET" {
+                        world.send("GET", &uri, Some(session), &[], "").await
+                    } else {
+                        // Without the token every form is refused and changes nothing.
+                        let refused = world.post_form(&uri, Some(session), &[], false).await;
+                        assert_eq!(
+                            refused.status,
+                            StatusCode::FORBIDDEN,
+                            "{what} without its CSRF token: {}",
+                            refused.text
+                        );
+                        let fields = match route.path {
+                            "/branches/{id}/meetings" => {
+                                let mut fields = meeting_form(side, "2026-06-10");
+                                fields.push(("idempotency_key".into(), format!("walk-{serial}")));
+                                fields
+                            }
+                            "/meetings/{id}/amend" => {
+                                let id = side.record(Area::Meetings);
+                                let mut fields = meeting_form(side, "2026-03-10");
+                                fields.push((
+                                    "expected_version".into(),
+                                    world.version_of_meeting(id).await.to_string(),
+                                ));
+                                fields.push(("reason".into(), "核对".into()));
+                                fields
+                            }
+                            "/members/{id}/statements" => fields(&[
+                                ("about_kind", "meeting"),
+                                ("about_id", &side.record(Area::Meetings).to_string()),
+                                ("text", "我当天已事先请假。"),
+                            ]),
+                            "/committees/{id}/exemptions" => fields(&[
+                                (
+                                    "finding_key",
+                                    &open_finding_key(&world, &admin, side.branch).await,
+                                ),
+                                ("reason", "经批准顺延"),
+                                ("back", "year=2026"),
+                            ]),
+                            other => panic!("no form for {other}"),
+                        };
+                        world.post_form(&uri, Some(session), &fields, true).await
+                    };
+                    check_page(&expect, &answer, &what, Some(actor), Some(page_side), away);
+                    // A member reads only their own part of a meeting: not the others on its
+                    // roster, not its change log.
+                    if route.path == "/meetings/{id}"
+                        && answer.status == StatusCode::OK
+                        && actor.policy(Area::Meetings, Action::Read) == Access::Own
+                    {
+                        for other in side.members[..3]
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, member)| Some(**member) != actor.member)
+                        {
+                            let name = page_side.member_name(other.0);
+                            assert!(
+                                !answer.text.contains(&name),
+                                "{what}: shows {name}'s attendance"
+                            );
+                        }
+                        assert!(
+                            !answer.text.contains("id=\"history\""),
+                            "{what}: change log"
+                        );
+                    }
+                    calls += 1;
+                }
+            }
+        }
+    }
+    assert!(calls > 150, "the page walk made {calls} calls");
+
+    // Nothing was written where the walk expected a refusal.
+    for (index, side) in [&inside, &outside].into_iter().enumerate() {
+        assert_eq!(
+            world.meetings_in(side.branch).await,
+            meetings_before[index] + meetings_created[index],
+            "meetings created in {} were exactly those expected",
+            sides[index].name
+        );
+    }
+    // The outside meeting was amended only by the administrator.
+    assert_eq!(
+        world
+            .version_of_meeting(outside.record(Area::Meetings))
+            .await,
+        2
+    );
+
+    // Last, signing out, for every actor: the session ends.
+    for actor in &actors {
+        let refused = world
+            .post_form("/logout", Some(&actor.session), &[], false)
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let out = world
+            .post_form("/logout", Some(&actor.session), &[], true)
+            .await;
+        check_page(
+            &PageExpect::RedirectTo("/login".into()),
+            &out,
+            &format!("POST /logout as {}", actor.login),
+            Some(actor),
+            None,
+            None,
+        );
+        let after = world
+            .send("GET", "/account/password", Some(&actor.session), &[], "")
+            .await;
+        assert_eq!(after.status, StatusCode::SEE_OTHER);
+        assert!(
+            after.headers[header::LOCATION]
+                .to_str()
+                .expect("text")
+                .starts_with("/login?next=")
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sign-in and password pages.
+// ---------------------------------------------------------------------------------------------
+
+/// The sign-in form's double-submit cookie and token, from a fresh `GET /login`.
+async fn login_cookie(world: &World, lang: &str) -> (String, String) {
+    let form = world
+        .send(
+            "GET",
+            "/login",
+            None,
+            &[("cookie", &format!("zhibu_lang={lang}"))],
+            "",
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+    let pair = form
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("zhibu_login_csrf="))
+        .expect("the sign-in form's cookie")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
+    let token = pair.split_once('=').expect("pair").1.to_string();
+    (pair, token)
+}
+
+/// Posts the sign-in form in `lang` with its cookie.
+async fn post_login(
+    world: &World,
+    uri: &str,
+    lang: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+) -> Answer {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in fields {
+        form.append_pair(name, value);
+    }
+    world
+        .send(
+            "POST",
+            uri,
+            None,
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("cookie", &format!("{cookie}; zhibu_lang={lang}")),
+            ],
+            &form.finish(),
+        )
+        .await
+}
+
+/// The text of the element with `id`, up to its closing tag.
+fn element_text<'a>(html: &'a str, id: &str) -> &'a str {
+    let marker = format!("id=\"{id}\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no element {id} in {html}"));
+    let rest = &html[start..];
+    let end = rest.find("</").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_the_chosen_language_keeps_the_login_and_never_the_password() {
+    let world = world().await;
+    let password = world.account("zhao", Role::Administrator, None, None).await;
+
+    // Chinese by default, in the pages' layout, with the switch to English that comes back here.
+    let page = world
+        .send("GET", "/login?next=%2Fadmin%2Faudit", None, &[], "")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "<html lang=\"zh-CN\">",
+        "/assets/app.css?v=",
+        "登录名",
+        "id=\"lang-switch\"",
+        "href=\"/lang/en?back=%2Flogin%3Fnext%3D%252Fadmin%252Faudit\"",
+        "action=\"/login?next=%2Fadmin%2Faudit\"",
+    ] {
+        assert!(page.text.contains(expected), "{expected}: {}", page.text);
+    }
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    let english = world
+        .send("GET", "/login", None, &[("cookie", "zhibu_lang=en")], "")
+        .await;
+    assert!(english.text.contains("<html lang=\"en\">") && english.text.contains(">Login<"));
+
+    // Empty fields are pointed out next to each, and are not an attempt.
+    let (cookie, token) = login_cookie(&world, "zh").await;
+    let empty = post_login(
+        &world,
+        "/login",
+        "zh",
+        &cookie,
+        &[("login", "zhao"), ("password", ""), ("csrf_token", &token)],
+    )
+    .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(element_text(&empty.text, "password-error").contains("请填写密码"));
+    assert!(empty.text.contains("value=\"zhao\""), "the login is kept");
+    let account = world
+        .repository
+        .accounts()
+        .account_by_login("zhao")
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        account.failed_attempts, 0,
+        "an empty password is no attempt"
+    );
+
+    // A wrong password: the message next to the password, in English, the login kept, the
+    // password not; an unknown login gets the very same page.
+    let secret = "Wrong&<Secret>1";
+    let (cookie, token) = login_cookie(&world, "en").await;
+    let wrong = post_login(
+        &world,
+        "/login?next=%2Fadmin%2Faudit",
+        "en",
+        &cookie,
+        &[
+            ("login", "zhao"),
+            ("password", secret),
+            ("csrf_token", &token),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        element_text(&wrong.text, "password-error")
+            .contains(zhibu_web::auth::handlers::SIGN_IN_FAILED_EN)
+    );
+    assert!(wrong.text.contains("value=\"zhao\""));
+    assert!(
+        wrong
+            .text
+            .contains("action=\"/login?next=%2Fadmin%2Faudit\"")
+    );
+    for form_of_the_secret in [secret, "Wrong&#38;&#60;Secret&#62;1", "Wrong"] {
+        assert!(
+            !wrong.text.contains(form_of_the_secret),
+            "the password is never shown again"
+        );
+    }
+    let unknown = post_login(
+        &world,
+        "/login?next=%2Fadmin%2Faudit",
+        "en",
+        &cookie,
+        &[
+            ("login", "nobody"),
+            ("password", secret),
+            ("csrf_token", &token),
+        ],
+    )
+    .await;
+    assert_eq!(unknown.status, wrong.status);
+    assert_eq!(
+        unknown.text.replace("nobody", "LOGIN"),
+        wrong.text.replace("zhao", "LOGIN"),
+        "an unknown login is answered exactly like a wrong password"
+    );
+
+    // Locked after five failures: the message by the login, in Chinese, the same for both.
+    for _ in 0..4 {
+        for login in ["zhao", "nobody"] {
+            post_login(
+                &world,
+                "/login",
+                "zh",
+                &cookie,
+                &[("login", login), ("password", "x"), ("csrf_token", &token)],
+            )
+            .await;
+        }
+    }
+    let locked = post_login(
+        &world,
+        "/login",
+        "zh",
+        &cookie,
+        &[
+            ("login", "zhao"),
+            ("password", &password),
+            ("csrf_token", &token),
+        ],
+    )
+    .await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.text
+    );
+    assert!(element_text(&locked.text, "login-error").contains("锁定"));
+    let unknown_locked = post_login(
+        &world,
+        "/login",
+        "zh",
+        &cookie,
+        &[
+            ("login", "nobody"),
+            ("password", "x"),
+            ("csrf_token", &token),
+        ],
+    )
+    .await;
+    assert_eq!(
+        unknown_locked.text.replace("nobody", "LOGIN"),
+        locked.text.replace("zhao", "LOGIN"),
+    );
+
+    // Without the cookie's token the form comes back (new token, login kept), in English.
+    let (cookie, _token) = login_cookie(&world, "en").await;
+    let expired = post_login(
+        &world,
+        "/login",
+        "en",
+        &cookie,
+        &[
+            ("login", "zhao"),
+            ("password", "x"),
+            ("csrf_token", "forged"),
+        ],
+    )
+    .await;
+    assert_eq!(expired.status, StatusCode::FORBIDDEN);
+    assert!(element_text(&expired.text, "form-errors").contains("anti-forgery token"));
+    assert!(expired.text.contains("value=\"zhao\""));
+}
+
+#[tokio::test]
+async fn the_password_page_shows_every_problem_next_to_its_field_in_the_chosen_language() {
+    let world = world().await;
+    let fixture = small(&world).await;
+    let request = json!({ "login": "sun", "display_name": "孙", "role": "branch_secretary", "scope_org": fixture.branch, "member_id": fixture.members[0] });
+    let created = world
+        .call("POST", "/api/v1/accounts", &fixture.admin, Some(&request))
+        .await;
+    let one_time = created.body["one_time_password"]
+        .as_str()
+        .expect("password")
+        .to_string();
+    let session = world.session("sun", &one_time).await;
+
+    // A page of the site: its layout, the account, the notice about the one-time password.
+    let page = world
+        .send("GET", "/account/password", Some(&session), &[], "")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for expected in [
+        "<html lang=\"zh-CN\">",
+        "/assets/app.css?v=",
+        "孙（sun）",
+        "id=\"one-time-password\"",
+        "id=\"lang-switch\"",
+        "name=\"current_password\"",
+    ] {
+        assert!(page.text.contains(expected), "{expected}: {}", page.text);
+    }
+
+    // Every problem at once, each by its field, in English; no password typed is shown again.
+    let cookie = format!("{}; zhibu_lang=en", session.cookie);
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("csrf_token", &session.csrf)
+        .append_pair("current_password", "Not-The-Password")
+        .append_pair("new_password", "short")
+        .append_pair("new_password_again", "shorter");
+    let refused = world
+        .send(
+            "POST",
+            "/account/password",
+            None,
+            &[
+                ("cookie", &cookie),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            &form.finish(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text.contains("<html lang=\"en\">"));
+    assert!(
+        element_text(&refused.text, "current_password-error")
+            .contains("The current password is wrong")
+    );
+    assert!(
+        refused
+            .text
+            .contains("the new password needs at least 10 characters")
+    );
+    assert!(
+        element_text(&refused.text, "new_password_again-error").contains("differ"),
+        "{}",
+        refused.text
+    );
+    for typed in ["Not-The-Password", "value=\"short", "shorter"] {
+        assert!(!refused.text.contains(typed), "{typed} is not shown again");
+    }
+    // Nothing changed: the one-time password still signs in.
+    world.session("sun", &one_time).await;
 }

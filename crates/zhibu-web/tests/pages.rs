@@ -876,6 +876,11 @@ async fn a_member_states_their_case_on_a_meeting_and_the_statement_stays_with_it
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
         let page = app.get(&member, &format!("/talks/{}", talk.id)).await;
         assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("谈话记录中的时间有误。"));
+        // The member reads the talk as the API gives it to them, without its change log; the
+        // secretary sees both the statement and the log.
+        assert!(!page.body.contains("修改历史"), "{}", page.body);
+        let page = app.get(&secretary, &format!("/talks/{}", talk.id)).await;
         assert!(page.body.contains("谈话记录中的时间有误。") && page.body.contains("修改历史"));
         let other = app.sign_in("demo-member-other").await;
         assert_eq!(

@@ -1,15 +1,15 @@
 //! Signing in and out, changing one's password, and the administrators' account work.
 //!
-//! The sign-in and password pages here are deliberately minimal (a constant HTML text with the
-//! CSRF token and a fixed message put in, both escaped); the site's own templates can replace them
-//! without touching the logic, which lives in [`sign_in`] and friends.
+//! The sign-in and password pages are askama templates (`login.html`, `password.html`) drawn with
+//! the pages' layout, stylesheet and strings (`crate::pages`), so they follow the reader's language
+//! and show each problem next to its field; the logic lives in [`sign_in`] and friends.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,6 +30,8 @@ use super::{CsrfForm, Principal, Role};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, IdParam};
+use crate::pages::i18n::Lang;
+use crate::pages::{Chrome, PageContext, html};
 
 pub const SIGN_IN_FAILED_ZH: &str = "登录名或密码不正确。连续失败5次后，该登录名将被暂时锁定。";
 pub const SIGN_IN_FAILED_EN: &str =
@@ -236,78 +238,60 @@ fn with_cookies(mut response: Response, cookies: &[String]) -> Response {
     response
 }
 
-/// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
+/// The sign-in form, drawn with the pages' layout in the reader's language.
+#[derive(askama::Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    /// Where the form posts: `/login`, with the page to come back to.
+    action: String,
+    csrf_token: String,
+    /// What was typed as the login, kept after a failed attempt; the password never is.
+    login: String,
+    /// A problem with the form as a whole (an expired page).
+    form_error: Option<String>,
+    login_error: Option<String>,
+    password_error: Option<String>,
+}
+
+/// What went wrong with a sign-in attempt, each next to its field.
+#[derive(Debug, Default)]
+struct SignInProblems {
+    form: Option<String>,
+    login: Option<String>,
+    password: Option<String>,
+}
+
+/// The sign-in form's own address, keeping `next` so that the person comes back to where they
+/// were going.
+fn login_action(next: Option<&str>) -> String {
+    match next.filter(|next| !next.is_empty()) {
+        Some(next) => {
+            let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+            format!("/login?next={next}")
         }
+        None => "/login".to_string(),
     }
-    escaped
 }
 
-/// Fills a constant page: each `{{name}}` is replaced by its value, escaped.
-fn fill(page: &str, values: &[(&str, &str)]) -> String {
-    let mut text = page.to_string();
-    for (name, value) in values {
-        text = text.replace(&format!("{{{{{name}}}}}"), &escape(value));
-    }
-    text
-}
-
-const LOGIN_PAGE: &str = r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>登录 · 支部 Zhibu</title></head>
-<body>
-<main>
-<h1>登录 / Sign in</h1>
-<p role="alert">{{message_zh}}<br>{{message_en}}</p>
-<form method="post">
-<input type="hidden" name="csrf_token" value="{{csrf}}">
-<p><label>登录名 / Login <input name="login" autocomplete="username" required autofocus></label></p>
-<p><label>密码 / Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-<p><button type="submit">登录 / Sign in</button></p>
-</form>
-</main>
-</body></html>
-"#;
-
-const PASSWORD_PAGE: &str = r#"<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>修改密码 · 支部 Zhibu</title></head>
-<body>
-<main>
-<h1>修改密码 / Change password</h1>
-<p>{{who}}</p>
-<p role="alert">{{message_zh}}<br>{{message_en}}</p>
-<form method="post" action="/account/password">
-<input type="hidden" name="csrf_token" value="{{csrf}}">
-<p><label>当前密码 / Current password <input name="current_password" type="password" autocomplete="current-password" required></label></p>
-<p><label>新密码（至少10个字符）/ New password (10 characters or more) <input name="new_password" type="password" autocomplete="new-password" required minlength="10"></label></p>
-<p><label>再次输入新密码 / New password again <input name="new_password_again" type="password" autocomplete="new-password" required minlength="10"></label></p>
-<p><button type="submit">修改 / Change</button></p>
-</form>
-<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">退出登录 / Sign out</button></form>
-</main>
-</body></html>
-"#;
-
-fn login_page(status: StatusCode, csrf: &str, message: (&str, &str)) -> Response {
-    let html = fill(
-        LOGIN_PAGE,
-        &[
-            ("csrf", csrf),
-            ("message_zh", message.0),
-            ("message_en", message.1),
-        ],
-    );
-    (status, Html(html)).into_response()
+fn login_page(
+    context: &PageContext,
+    status: StatusCode,
+    csrf: &str,
+    next: Option<&str>,
+    login: &str,
+    problems: SignInProblems,
+) -> Response {
+    let page = LoginPage {
+        chrome: context.chrome(context.tr().sign_in_title),
+        action: login_action(next),
+        csrf_token: csrf.to_string(),
+        login: login.to_string(),
+        form_error: problems.form,
+        login_error: problems.login,
+        password_error: problems.password,
+    };
+    html(status, &page)
 }
 
 fn login_csrf_cookie(state: &AppState, token: &str) -> String {
@@ -325,7 +309,9 @@ fn login_csrf_cookie(state: &AppState, token: &str) -> String {
 pub async fn login_form(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: Uri,
     principal: Option<Principal>,
+    axum::extract::Query(next): axum::extract::Query<NextParam>,
 ) -> Result<Response, ApiError> {
     if principal.is_some() {
         return Ok(PageRedirect::to("/").into_response());
@@ -338,7 +324,15 @@ pub async fn login_form(
         }
         _ => new_csrf_token().map_err(ApiError::internal)?,
     };
-    let page = login_page(StatusCode::OK, &token, ("", ""));
+    let context = PageContext::new(&headers, &uri, None);
+    let page = login_page(
+        &context,
+        StatusCode::OK,
+        &token,
+        next.next.as_deref(),
+        "",
+        SignInProblems::default(),
+    );
     Ok(with_cookies(page, &[login_csrf_cookie(&state, &token)]))
 }
 
@@ -372,49 +366,100 @@ pub struct NextParam {
     pub next: Option<String>,
 }
 
-/// `POST /login`: checks the form's CSRF token against its cookie, then the password.
+/// `POST /login`: checks the form's CSRF token against its cookie, then the password. A failed
+/// attempt shows the form again in the reader's language with the login kept (never the
+/// password) and the reason next to its field; the reason is the same whether or not the login
+/// exists.
 pub async fn login_submit(
     State(state): State<AppState>,
     headers: HeaderMap,
+    uri: Uri,
     ClientIp(ip): ClientIp,
     axum::extract::Query(next): axum::extract::Query<NextParam>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let context = PageContext::new(&headers, &uri, None);
+    let lang = context.lang;
+    let tr = context.tr();
+    let next = next.next.as_deref();
     let form: LoginForm = crate::extract::parse_query(&String::from_utf8_lossy(&body))?;
     let cookie_token = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie_token.is_empty() || !constant_time_eq(cookie_token, &form.csrf_token) {
         let token = new_csrf_token().map_err(ApiError::internal)?;
         let page = login_page(
+            &context,
             StatusCode::FORBIDDEN,
             &token,
-            (
-                "页面已过期或缺少防伪令牌，请重新登录。",
-                "The page expired or lacked its anti-forgery token; sign in again.",
-            ),
+            next,
+            &form.login,
+            SignInProblems {
+                form: Some(tr.sign_in_expired.to_string()),
+                ..SignInProblems::default()
+            },
         );
         return Ok(with_cookies(page, &[login_csrf_cookie(&state, &token)]));
+    }
+    // An empty field is a slip, not an attempt: it is pointed out without counting a failure.
+    let missing = SignInProblems {
+        form: None,
+        login: form
+            .login
+            .trim()
+            .is_empty()
+            .then(|| tr.login_required.to_string()),
+        password: form
+            .password
+            .is_empty()
+            .then(|| tr.password_required.to_string()),
+    };
+    if missing.login.is_some() || missing.password.is_some() {
+        return Ok(login_page(
+            &context,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            cookie_token,
+            next,
+            &form.login,
+            missing,
+        ));
     }
     match sign_in(&state, &form.login, &form.password, ip).await {
         Ok((principal, token, _session)) => {
             let target = if principal.must_change_password {
                 "/account/password".to_string()
             } else {
-                safe_next(next.next.as_deref())
+                safe_next(next)
             };
             Ok(with_cookies(
                 PageRedirect::to(&target).into_response(),
                 &[session_cookie(&state, &token)],
             ))
         }
+        // The wrong password and the unknown login are one message, shown by the password.
         Err(ApiError::SignInFailed) => Ok(login_page(
+            &context,
             StatusCode::UNAUTHORIZED,
             cookie_token,
-            (SIGN_IN_FAILED_ZH, SIGN_IN_FAILED_EN),
+            next,
+            &form.login,
+            SignInProblems {
+                password: Some(lang.pick(SIGN_IN_FAILED_ZH, SIGN_IN_FAILED_EN).to_string()),
+                ..SignInProblems::default()
+            },
         )),
+        // A lock belongs to the login, so it is shown by the login.
         Err(ApiError::SignInLocked { minutes }) => Ok(login_page(
+            &context,
             StatusCode::TOO_MANY_REQUESTS,
             cookie_token,
-            (&locked_message_zh(minutes), &locked_message_en(minutes)),
+            next,
+            &form.login,
+            SignInProblems {
+                login: Some(match lang {
+                    Lang::Zh => locked_message_zh(minutes),
+                    Lang::En => locked_message_en(minutes),
+                }),
+                ..SignInProblems::default()
+            },
         )),
         Err(other) => Err(other),
     }
@@ -570,87 +615,126 @@ pub async fn api_sign_out(
     ))
 }
 
-/// `GET /account/password`: the password form.
-pub async fn password_form(principal: Principal) -> Response {
-    password_page(StatusCode::OK, &principal, ("", ""))
+/// The password form, drawn with the pages' layout in the reader's language. No password typed
+/// is ever put back into it.
+#[derive(askama::Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    chrome: Chrome,
+    csrf_token: String,
+    display_name: String,
+    login: String,
+    must_change: bool,
+    current_error: Vec<String>,
+    new_error: Vec<String>,
+    again_error: Vec<String>,
 }
 
-fn password_page(status: StatusCode, principal: &Principal, message: (&str, &str)) -> Response {
-    let who = format!("{}（{}）", principal.display_name, principal.login);
-    let (message_zh, message_en) = if principal.must_change_password && message.0.is_empty() {
-        (
-            "你的密码是临时密码，请先设置新密码。",
-            "Your password is a one-time password; choose a new one first.",
-        )
-    } else {
-        message
+impl PasswordPage {
+    fn has_any_error(&self) -> bool {
+        !(self.current_error.is_empty() && self.new_error.is_empty() && self.again_error.is_empty())
+    }
+}
+
+/// What is wrong with a password change, field by field; every problem is reported at once.
+#[derive(Debug, Default)]
+struct PasswordProblems {
+    current: Vec<String>,
+    new: Vec<String>,
+    again: Vec<String>,
+}
+
+impl PasswordProblems {
+    fn is_empty(&self) -> bool {
+        self.current.is_empty() && self.new.is_empty() && self.again.is_empty()
+    }
+}
+
+/// `GET /account/password`: the password form.
+pub async fn password_form(principal: Principal, headers: HeaderMap, uri: Uri) -> Response {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    password_page(
+        &context,
+        StatusCode::OK,
+        &principal,
+        PasswordProblems::default(),
+    )
+}
+
+fn password_page(
+    context: &PageContext,
+    status: StatusCode,
+    principal: &Principal,
+    problems: PasswordProblems,
+) -> Response {
+    let page = PasswordPage {
+        chrome: context.chrome(context.tr().password_title),
+        csrf_token: principal.csrf_token.clone(),
+        display_name: principal.display_name.clone(),
+        login: principal.login.clone(),
+        must_change: principal.must_change_password,
+        current_error: problems.current,
+        new_error: problems.new,
+        again_error: problems.again,
     };
-    let html = fill(
-        PASSWORD_PAGE,
-        &[
-            ("csrf", &principal.csrf_token),
-            ("who", &who),
-            ("message_zh", message_zh),
-            ("message_en", message_en),
-        ],
-    );
-    (status, Html(html)).into_response()
+    html(status, &page)
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChangeForm {
+    #[serde(default)]
     pub current_password: String,
+    #[serde(default)]
     pub new_password: String,
+    #[serde(default)]
     pub new_password_again: String,
 }
 
 /// `POST /account/password`: checks the current password, sets the new one, ends every other
-/// session of the account and starts a fresh one.
+/// session of the account and starts a fresh one. A refused change shows the form again with each
+/// problem next to its field.
 pub async fn password_submit(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
     CsrfForm(principal, form): CsrfForm<PasswordChangeForm>,
 ) -> Result<Response, ApiError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let lang = context.lang;
+    let tr = context.tr();
     let accounts = state.repository.accounts();
     let account = accounts
         .account(principal.account_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    if !verify_password(&form.current_password, &account.password_hash)
+    let mut problems = PasswordProblems::default();
+    if form.current_password.is_empty() {
+        problems
+            .current
+            .push(tr.current_password_required.to_string());
+    } else if !verify_password(&form.current_password, &account.password_hash)
         .await
         .map_err(ApiError::internal)?
     {
-        return Ok(password_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &principal,
-            ("当前密码不正确。", "The current password is wrong."),
-        ));
+        problems.current.push(tr.current_password_wrong.to_string());
+    }
+    for (zh, en) in password_problems(&form.new_password, &principal.login) {
+        problems.new.push(lang.pick(&zh, &en).to_string());
+    }
+    if !form.new_password.is_empty() && constant_time_eq(&form.new_password, &form.current_password)
+    {
+        problems.new.push(tr.password_unchanged.to_string());
     }
     if form.new_password != form.new_password_again {
-        return Ok(password_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &principal,
-            ("两次输入的新密码不一致。", "The two new passwords differ."),
-        ));
+        problems.again.push(tr.passwords_differ.to_string());
     }
-    if let Some((zh, en)) = password_problems(&form.new_password, &principal.login)
-        .into_iter()
-        .next()
-    {
+    if !problems.is_empty() {
         return Ok(password_page(
+            &context,
             StatusCode::UNPROCESSABLE_ENTITY,
             &principal,
-            (&zh, &en),
-        ));
-    }
-    if constant_time_eq(&form.new_password, &form.current_password) {
-        return Ok(password_page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &principal,
-            (
-                "新密码不能与当前密码相同。",
-                "The new password must differ from the current one.",
-            ),
+            problems,
         ));
     }
     let hash = hash_password(&form.new_password)

@@ -16,7 +16,9 @@
 //! - `handlers`: `/login`, `/logout`, `/account/password`, `/admin/accounts/{id}/reset`,
 //!   `/api/v1/session`.
 //! - `demo`: [`create_demo_accounts`] for `zhibu serve --demo`.
-//! - `routes`: [`routes::all`], the one table of every route, which the authorization test walks.
+//! - `routes`: [`routes::all`], the one table of every route (API, forms and pages), which the
+//!   authorization tests walk, and [`routes::RecordingRouter`], through which the page and form
+//!   routers are built so that a test can hold the table equal to what is served.
 
 pub mod audit;
 pub mod csrf;

@@ -23,6 +23,9 @@ pub enum Area {
     Exemptions,
     /// Admission pipelines (发展党员): the applicant is not yet a member, so members see none.
     AdmissionRecords,
+    /// A member's statement of their own case on a record that concerns them (本人陈述): made by
+    /// that member only, whatever their role; shown with the record it is about.
+    Statements,
     /// The compliance report of an org's subtree.
     Findings,
     /// The national rule catalogue (public law, the same for everyone).
@@ -100,6 +103,8 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::AdmissionRecords, Action::Create, [S, S, S, S, D]),
     (Area::AdmissionRecords, Action::Amend, [S, S, S, S, D]),
     (Area::AdmissionRecords, Action::Delete, [S, S, S, D, D]),
+    // Statements are read with the record they are about; only the member concerned makes one.
+    (Area::Statements, Action::Create, [O, O, O, O, O]),
     (Area::Findings, Action::Read, [S, S, S, S, D]),
     (Area::Rules, Action::Read, [S, S, S, S, S]),
     (Area::Audit, Action::Read, [S, D, D, D, D]),
@@ -152,9 +157,11 @@ mod tests {
     }
 
     #[test]
-    fn members_never_write_and_only_administrators_see_the_audit_log() {
+    fn members_write_only_their_own_statements_and_only_administrators_see_the_audit_log() {
         for (area, action, row) in POLICY {
-            if *action != Action::Read && *area != Area::OwnAccount {
+            if *area == Area::Statements {
+                assert!(row.iter().all(|access| *access == Access::Own));
+            } else if *action != Action::Read && *area != Area::OwnAccount {
                 assert_eq!(row[4], Access::Denied, "{area:?} {action:?}");
             }
         }

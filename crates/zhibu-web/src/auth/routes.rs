@@ -1,10 +1,14 @@
-//! Every route the application serves outside the pages, in one table: its method, its path, the
-//! area and action of the policy it falls under, and what it targets. The authorization test walks
-//! this table for every role against an org inside and one outside the role's scope; another test
-//! checks that it lists exactly the routes of the OpenAPI document (plus the form routes, which the
-//! document does not describe). Adding a route without adding it here fails those tests.
+//! Every route the application serves, in one table: its method, its path, the area and action of
+//! the policy it falls under, and what it targets. The authorization tests walk this table for every
+//! role against an org inside and one outside the role's scope; other tests hold its API part equal
+//! to the OpenAPI document and the rest equal to what the page and form routers record as served
+//! ([`RecordingRouter`]). Adding a route without adding it here fails those tests.
+
+use axum::Router;
+use axum::handler::Handler;
 
 use super::policy::{Action, Area};
+use crate::AppState;
 
 /// What a route acts on, which tells the authorization test how to fill in its path and body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +27,13 @@ pub enum Target {
     Account,
     /// One rule of the national catalogue by id.
     Rule,
+    /// A branch by id in the path (its workspace and meeting form).
+    Branch,
+    /// An org above branches by id in the path (its dashboard and findings); a branch's id there
+    /// is sent on to the branch's workspace.
+    Committee,
+    /// A member by id in the path, for something only that member may do (state their case).
+    Member,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +142,8 @@ const TALKS: [RouteSpec; 6] = record_area!(Area::Talks, "/talks");
 const COMMITTEE_TERMS: [RouteSpec; 6] = record_area!(Area::CommitteeTerms, "/committee-terms");
 const LOCAL_RULES: [RouteSpec; 6] = record_area!(Area::LocalRules, "/local-rules");
 const EXEMPTIONS: [RouteSpec; 6] = record_area!(Area::Exemptions, "/exemptions");
-const ADMISSION_RECORDS: [RouteSpec; 6] = record_area!(Area::AdmissionRecords, "/admission-records");
+const ADMISSION_RECORDS: [RouteSpec; 6] =
+    record_area!(Area::AdmissionRecords, "/admission-records");
 
 const OTHERS: [RouteSpec; 18] = [
     api(
@@ -278,7 +290,124 @@ const OTHERS: [RouteSpec; 18] = [
     ),
 ];
 
-/// Every route outside the pages.
+const fn public(route: RouteSpec) -> RouteSpec {
+    RouteSpec {
+        public: true,
+        ..route
+    }
+}
+
+/// The server-rendered pages (`crate::pages::router`), in the order the router adds them.
+const PAGES: [RouteSpec; 16] = [
+    form("GET", "/", Area::OwnAccount, Action::Read, Target::Nothing),
+    public(form(
+        "GET",
+        "/lang/{code}",
+        Area::OwnAccount,
+        Action::Read,
+        Target::Nothing,
+    )),
+    public(form(
+        "GET",
+        "/assets/app.css",
+        Area::Rules,
+        Action::Read,
+        Target::Nothing,
+    )),
+    public(form(
+        "GET",
+        "/assets/app.js",
+        Area::Rules,
+        Action::Read,
+        Target::Nothing,
+    )),
+    form(
+        "GET",
+        "/branches/{id}",
+        Area::Findings,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/branches/{id}/meetings/new",
+        Area::Meetings,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "POST",
+        "/branches/{id}/meetings",
+        Area::Meetings,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/meetings/{id}",
+        Area::Meetings,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/meetings/{id}/amend",
+        Area::Meetings,
+        Action::Amend,
+        Target::Item,
+    ),
+    form(
+        "GET",
+        "/committees/{id}",
+        Area::Findings,
+        Action::Read,
+        Target::Committee,
+    ),
+    form(
+        "GET",
+        "/committees/{id}/findings",
+        Area::Findings,
+        Action::Read,
+        Target::Committee,
+    ),
+    form(
+        "POST",
+        "/committees/{id}/exemptions",
+        Area::Exemptions,
+        Action::Create,
+        Target::Committee,
+    ),
+    form(
+        "GET",
+        "/talks/{id}",
+        Area::Talks,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "GET",
+        "/members/{id}",
+        Area::Members,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/members/{id}/statements",
+        Area::Statements,
+        Action::Create,
+        Target::Member,
+    ),
+    form(
+        "GET",
+        "/admin/audit",
+        Area::Audit,
+        Action::Read,
+        Target::Nothing,
+    ),
+];
+
+/// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
         ORGS,
@@ -293,5 +422,66 @@ pub fn all() -> Vec<RouteSpec> {
     .into_iter()
     .flatten()
     .chain(OTHERS)
+    .chain(PAGES)
     .collect()
+}
+
+/// The routes of `all()` that are not part of the JSON API: the sign-in and account forms,
+/// `/healthz` and the pages.
+pub fn outside_the_api() -> Vec<RouteSpec> {
+    all().into_iter().filter(|route| !route.api).collect()
+}
+
+/// A router that writes down every method and path it is given, so that a test can hold the table
+/// above equal to what is actually served (axum cannot list a router's routes). The page and form
+/// routers are built only through it.
+pub struct RecordingRouter {
+    router: Router<AppState>,
+    served: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for RecordingRouter {
+    fn default() -> Self {
+        RecordingRouter::new()
+    }
+}
+
+impl RecordingRouter {
+    pub fn new() -> RecordingRouter {
+        RecordingRouter {
+            router: Router::new(),
+            served: Vec::new(),
+        }
+    }
+
+    /// Serves `GET path` with `handler`.
+    pub fn get<H, T>(mut self, path: &'static str, handler: H) -> RecordingRouter
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, axum::routing::get(handler));
+        self.served.push(("GET", path));
+        self
+    }
+
+    /// Serves `POST path` with `handler`.
+    pub fn post<H, T>(mut self, path: &'static str, handler: H) -> RecordingRouter
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, axum::routing::post(handler));
+        self.served.push(("POST", path));
+        self
+    }
+
+    /// The method and path of every route added, in order.
+    pub fn served(&self) -> &[(&'static str, &'static str)] {
+        &self.served
+    }
+
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
+    }
 }

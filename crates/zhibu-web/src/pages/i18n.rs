@@ -207,12 +207,31 @@ texts! {
     audit_outcome: "结果", "Outcome";
     audit_masked: "个人信息已遮盖。", "Personal data is masked.";
     no_audit: "没有符合条件的记录。", "No entries match.";
-    // Sign-in.
+    // Sign-in. The messages for a wrong password and a locked login are shared with the API
+    // (`auth::handlers`), so that both say the same and neither tells whether a login exists.
     sign_in_title: "登录", "Sign in";
-    login: "账号", "Account";
+    login: "登录名", "Login";
     password: "密码", "Password";
     sign_in: "登录", "Sign in";
-    sign_in_failed: "账号或密码不正确。", "The account or password is wrong.";
+    login_required: "请填写登录名。", "Enter your login.";
+    password_required: "请填写密码。", "Enter your password.";
+    sign_in_expired: "页面已过期或缺少防伪令牌，请重新登录。", "The page expired or lacked its anti-forgery token; sign in again.";
+    // Own password.
+    nav_password: "修改密码", "Password";
+    password_title: "修改密码", "Change password";
+    signed_in_as: "当前账号", "Signed in as";
+    one_time_password_notice: "你的密码是临时密码，请先设置新密码。", "Your password is a one-time password; choose a new one first.";
+    current_password: "当前密码", "Current password";
+    new_password: "新密码", "New password";
+    new_password_hint: "至少10个字符，不能与登录名相同", "10 characters or more, not the login";
+    new_password_again: "再次输入新密码", "New password again";
+    change_password: "修改密码", "Change the password";
+    current_password_required: "请填写当前密码。", "Enter your current password.";
+    current_password_wrong: "当前密码不正确。", "The current password is wrong.";
+    passwords_differ: "两次输入的新密码不一致。", "The two new passwords differ.";
+    password_unchanged: "新密码不能与当前密码相同。", "The new password must differ from the current one.";
+    // Records outside the reader's scope, named in one that is inside (a member's former branch).
+    org_outside_scope: "（本账号范围以外的组织）", "(an organization outside your scope)";
 }
 
 impl Lang {

@@ -29,7 +29,7 @@ use super::{
     query_pairs, query_value, see_other,
 };
 use crate::AppState;
-use crate::auth::{Access, Action, Area, Principal};
+use crate::auth::{Access, Action, Area, Principal, ScopedRecord};
 
 #[derive(askama::Template)]
 #[template(path = "meeting_new.html")]
@@ -69,7 +69,8 @@ struct MeetingView {
     resolutions: Vec<ResolutionView>,
     attendance: Vec<AttendanceView>,
     statements: Vec<StatementView>,
-    history: Vec<VersionView>,
+    /// The change log; `None` for a member, who reads only their own part of the meeting.
+    history: Option<Vec<VersionView>>,
 }
 
 struct ResolutionView {
@@ -453,21 +454,21 @@ async fn readable_meeting(
         .get::<Meeting>(MeetingId(parse_id(context, id)?))
         .await
         .map_err(storage)?;
-    let allowed = match principal.allows(Area::Meetings, Action::Read) {
+    // The meeting must lie in the principal's subtree whatever the role; a member must also be
+    // concerned by it (chair, recorder or on the roster), exactly as the API decides.
+    let concerned = match principal.allows(Area::Meetings, Action::Read) {
         Access::Denied => false,
-        Access::Own => principal.member_id.is_some_and(|member| {
-            meeting
-                .body
-                .attendance
-                .iter()
-                .any(|entry| entry.member_id == member)
-        }),
-        Access::InScope | Access::BelowScope => principal
+        Access::Own => principal
+            .member_id
+            .is_some_and(|member| meeting.body.concerns_member(meeting.id, member)),
+        Access::InScope | Access::BelowScope => true,
+    };
+    if !concerned
+        || !principal
             .can_see_org(&state.repository, meeting.body.org_id)
             .await
-            .map_err(storage)?,
-    };
-    if !allowed {
+            .map_err(storage)?
+    {
         return Err(context.error(Failure::NotFound));
     }
     let org = state
@@ -483,12 +484,23 @@ async fn readable_meeting(
     Ok((meeting, org, branch))
 }
 
-/// Everything the meeting's page shows.
+/// The member a reader sees only their own part of a record as (a member account reads the
+/// records that concern them, without other people's attendance, statements or the change log);
+/// `None` for officers and staff, who read whole records in their subtree.
+pub fn own_part_only(principal: &Principal, area: Area) -> Option<MemberId> {
+    match principal.allows(area, Action::Read) {
+        Access::Own => principal.member_id,
+        _ => None,
+    }
+}
+
+/// Everything the meeting's page shows; for `own_only`, only that member's part of it.
 async fn meeting_view(
     state: &AppState,
     meeting: &Stored<Meeting>,
     branch: OrgId,
     lang: Lang,
+    own_only: Option<MemberId>,
 ) -> Result<(MeetingView, HashMap<MemberId, String>), StorageError> {
     let members = list_all::<Member>(&state.repository, branch, None, None).await?;
     let names: HashMap<MemberId, String> = members
@@ -497,7 +509,11 @@ async fn meeting_view(
         .collect();
     let name = |id: MemberId| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
     let tr = lang.texts();
-    let body = &meeting.body;
+    let mut body = meeting.body.clone();
+    if let Some(member) = own_only {
+        body.redact_for_member(member);
+    }
+    let body = &body;
     let branch_name = state.repository.get::<Org>(branch).await?.body.name;
     let statements = list_all::<Statement>(&state.repository, body.org_id, None, None)
         .await?
@@ -505,6 +521,7 @@ async fn meeting_view(
         .filter(|statement| {
             statement.body.about.kind == RecordKind::Meeting
                 && statement.body.about.id == meeting.id
+                && own_only.is_none_or(|member| statement.body.member_id == member)
         })
         .map(|statement| StatementView {
             author: name(statement.body.member_id),
@@ -512,7 +529,11 @@ async fn meeting_view(
             text: statement.body.text,
         })
         .collect();
-    let history = version_history(state, RecordKind::Meeting, meeting.id, lang).await?;
+    // Earlier versions and the reasons for amending them may concern other attendees.
+    let history = match own_only {
+        Some(_) => None,
+        None => Some(version_history(state, RecordKind::Meeting, meeting.id, lang).await?),
+    };
     let view = MeetingView {
         id: meeting.id,
         version: meeting.version,
@@ -523,7 +544,11 @@ async fn meeting_view(
         place: body.place.clone(),
         chair: body.chair_id.map_or_else(|| tr.nobody.to_string(), name),
         recorder: body.recorder_id.map_or_else(|| tr.nobody.to_string(), name),
-        counts: lang.attendance_counts(body.present().count(), body.attendance.len()),
+        // Counts of a roster the reader sees only their own line of would mislead.
+        counts: match own_only {
+            Some(_) => String::new(),
+            None => lang.attendance_counts(body.present().count(), body.attendance.len()),
+        },
         topics: body.topics.clone(),
         minutes: body.minutes.clone(),
         resolutions: body
@@ -596,7 +621,8 @@ async fn render_meeting(
     let input = resubmission.map(|resubmission| (resubmission.input, resubmission.errors));
     let lang = context.lang;
     let storage = |error| PageError::storage(lang, error);
-    let (view, names) = meeting_view(state, meeting, branch, lang)
+    let own_only = own_part_only(principal, Area::Meetings);
+    let (view, names) = meeting_view(state, meeting, branch, lang, own_only)
         .await
         .map_err(storage)?;
     let amend = if may_amend(principal) {

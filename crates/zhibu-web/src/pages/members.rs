@@ -126,11 +126,19 @@ async fn render_member(
     let today = (state.today)();
     let is_self = principal.member_id == Some(member_id);
 
-    let branches: BTreeSet<OrgId> = body
-        .postings
-        .iter()
-        .map(|posting| posting.branch_id)
-        .collect();
+    // A member who moved here from a branch outside the reader's subtree brings that branch's
+    // records with them only as far as the reader may see: meetings, talks, statements and names
+    // are read from the branches in the reader's subtree, and a branch outside it is not named.
+    let mut branches: BTreeSet<OrgId> = BTreeSet::new();
+    for posting in &body.postings {
+        if principal
+            .can_see_org(&state.repository, posting.branch_id)
+            .await
+            .map_err(storage)?
+        {
+            branches.insert(posting.branch_id);
+        }
+    }
     let mut org_names: HashMap<OrgId, String> = HashMap::new();
     let mut names: HashMap<MemberId, String> = HashMap::new();
     let mut meetings: Vec<Stored<Meeting>> = Vec::new();
@@ -185,7 +193,7 @@ async fn render_member(
         org_names
             .get(&id)
             .cloned()
-            .unwrap_or_else(|| id.to_string())
+            .unwrap_or_else(|| tr.org_outside_scope.to_string())
     };
     let member_name = |id: MemberId| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
 

@@ -35,36 +35,41 @@ use axum::Extension;
 use axum::Router;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use zhibu_core::{MemberId, OrgId};
 use zhibu_storage::StorageError;
 
 use crate::AppState;
+use crate::auth::routes::RecordingRouter;
 use crate::auth::{PageRedirect, Principal, Role};
 use evaluation::FindingsCache;
 use i18n::{Lang, Texts};
 
+/// Every page route, written down as it is added so that the route table
+/// (`auth::routes::all()`) can be held equal to it.
+pub fn routes() -> RecordingRouter {
+    RecordingRouter::new()
+        .get("/", home::home)
+        .get("/lang/{code}", home::switch_language)
+        .get("/assets/app.css", assets::stylesheet)
+        .get("/assets/app.js", assets::script)
+        .get("/branches/{id}", workspace::workspace)
+        .get("/branches/{id}/meetings/new", meetings::new_meeting)
+        .post("/branches/{id}/meetings", meetings::create_meeting)
+        .get("/meetings/{id}", meetings::view_meeting)
+        .post("/meetings/{id}/amend", meetings::amend_meeting)
+        .get("/committees/{id}", dashboard::dashboard)
+        .get("/committees/{id}/findings", dashboard::drill)
+        .post("/committees/{id}/exemptions", dashboard::exempt)
+        .get("/talks/{id}", talks::view_talk)
+        .get("/members/{id}", members::member_page)
+        .post("/members/{id}/statements", members::state_case)
+        .get("/admin/audit", audit_page::audit_page)
+}
+
 /// Every page route. Merged into the application router beside the JSON API.
 pub fn router() -> Router<AppState> {
     let cache = Arc::new(FindingsCache::new());
-    Router::new()
-        .route("/", get(home::home))
-        .route("/lang/{code}", get(home::switch_language))
-        .route("/assets/app.css", get(assets::stylesheet))
-        .route("/assets/app.js", get(assets::script))
-        .route("/branches/{id}", get(workspace::workspace))
-        .route("/branches/{id}/meetings/new", get(meetings::new_meeting))
-        .route("/branches/{id}/meetings", post(meetings::create_meeting))
-        .route("/meetings/{id}", get(meetings::view_meeting))
-        .route("/meetings/{id}/amend", post(meetings::amend_meeting))
-        .route("/committees/{id}", get(dashboard::dashboard))
-        .route("/committees/{id}/findings", get(dashboard::drill))
-        .route("/committees/{id}/exemptions", post(dashboard::exempt))
-        .route("/talks/{id}", get(talks::view_talk))
-        .route("/members/{id}", get(members::member_page))
-        .route("/members/{id}/statements", post(members::state_case))
-        .route("/admin/audit", get(audit_page::audit_page))
-        .layer(Extension(cache))
+    routes().into_router().layer(Extension(cache))
 }
 
 /// What every page shows around its content: the header with navigation, the account, the
@@ -180,6 +185,7 @@ fn navigation(lang: Lang, principal: &Principal, current_path: &str) -> Vec<NavL
     if principal.role == Role::Administrator {
         add("/admin/audit".to_string(), tr.nav_audit);
     }
+    add("/account/password".to_string(), tr.nav_password);
     links
 }
 

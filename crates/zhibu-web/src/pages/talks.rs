@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use zhibu_core::{HeartToHeartTalk, Member, MemberId, Org, OrgId, RecordKind, Statement, TalkId};
 
-use super::meetings::{StatementView, VersionView, version_history};
+use super::meetings::{StatementView, VersionView, own_part_only, version_history};
 use super::workspace::list_all;
 use super::{Chrome, Failure, PageContext, PageError, html, parse_id};
 use crate::AppState;
@@ -24,7 +24,8 @@ struct TalkPage {
     participants: Vec<Participant>,
     topic: String,
     statements: Vec<StatementView>,
-    history: Vec<VersionView>,
+    /// The change log; `None` for a member, who reads only their own part of the talk.
+    history: Option<Vec<VersionView>>,
 }
 
 struct Participant {
@@ -48,19 +49,23 @@ pub async fn view_talk(
         .await
         .map_err(storage)?;
     // A member reads the talks they took part in; officers and staff the talks of their subtree.
-    let allowed = match principal.allows(Area::Talks, Action::Read) {
+    // Either way the talk must lie in the principal's subtree, as the API requires.
+    let concerned = match principal.allows(Area::Talks, Action::Read) {
         Access::Denied => false,
         Access::Own => principal
             .member_id
             .is_some_and(|member| talk.body.involves(member)),
-        Access::InScope | Access::BelowScope => principal
+        Access::InScope | Access::BelowScope => true,
+    };
+    if !concerned
+        || !principal
             .can_see_org(&state.repository, talk.body.org_id)
             .await
-            .map_err(storage)?,
-    };
-    if !allowed {
+            .map_err(storage)?
+    {
         return Err(context.error(Failure::NotFound));
     }
+    let own_only = own_part_only(&principal, Area::Talks);
     let branch = talk.body.org_id;
     let branch_name = state
         .repository
@@ -82,7 +87,9 @@ pub async fn view_talk(
         .map_err(storage)?
         .into_iter()
         .filter(|statement| {
-            statement.body.about.kind == RecordKind::Talk && statement.body.about.id == talk.id
+            statement.body.about.kind == RecordKind::Talk
+                && statement.body.about.id == talk.id
+                && own_only.is_none_or(|member| statement.body.member_id == member)
         })
         .map(|statement| StatementView {
             author: name(statement.body.member_id),
@@ -106,9 +113,15 @@ pub async fn view_talk(
             .collect(),
         topic: talk.body.topic.clone(),
         statements,
-        history: version_history(&state, RecordKind::Talk, talk.id, lang)
-            .await
-            .map_err(storage)?,
+        // A member reads a talk as the API gives it to them: without its change log.
+        history: match own_only {
+            Some(_) => None,
+            None => Some(
+                version_history(&state, RecordKind::Talk, talk.id, lang)
+                    .await
+                    .map_err(storage)?,
+            ),
+        },
     };
     Ok(html(StatusCode::OK, &page))
 }
