@@ -148,8 +148,13 @@ impl Repository {
                     });
                     continue;
                 };
-                let same_body = serde_json::from_str::<serde_json::Value>(&row.body).ok()
-                    == serde_json::from_str::<serde_json::Value>(&entry.body).ok();
+                // The same text, or the same JSON value (a database may re-space JSON it stores).
+                // A body that does not parse is never equal to anything but the identical text.
+                let same_body = row.body == entry.body
+                    || matches!(
+                        (serde_json::from_str::<serde_json::Value>(&row.body), serde_json::from_str::<serde_json::Value>(&entry.body)),
+                        (Ok(current), Ok(recorded)) if current == recorded
+                    );
                 let matches = row.kind == entry.kind
                     && row.version == entry.version
                     && row.org_path == entry.org_path
