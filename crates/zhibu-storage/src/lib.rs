@@ -18,6 +18,7 @@ mod backend;
 mod context;
 mod error;
 mod hashing;
+pub mod recheck;
 mod repository;
 pub mod testsuite;
 mod verify;

@@ -85,7 +85,7 @@ pub struct Repository {
     clock: Arc<dyn Clock>,
 }
 
-fn decode<T: Record>(row: &RecordRow) -> Result<Stored<T>, StorageError> {
+pub(crate) fn decode<T: Record>(row: &RecordRow) -> Result<Stored<T>, StorageError> {
     let body = serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt {
         id: row.id,
         message: error.to_string(),

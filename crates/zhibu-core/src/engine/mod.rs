@@ -106,10 +106,17 @@ fn evaluate_indexed(catalogue: &Catalogue, index: &Index<'_>, request: &Evaluati
     for finding in &mut findings {
         attach_exemption(index, finding);
     }
+    sort_findings(&mut findings);
+    Report { request: *request, findings, rule_problems: problems }
+}
+
+/// Puts findings in the order [`evaluate`] reports them: by org, rule, period and key. The sort is
+/// stable, so findings that tie keep the order their branch produced them in; a caller that
+/// merges the findings of several [`evaluate_branches`] calls gets the same list as one call.
+pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         (a.org_id, &a.rule_id, a.period.map(|p| p.first_day), &a.key).cmp(&(b.org_id, &b.rule_id, b.period.map(|p| p.first_day), &b.key))
     });
-    Report { request: *request, findings, rule_problems: problems }
 }
 
 /// The national working-day calendar, parsed once. Its data is embedded, so an error is a build
