@@ -35,7 +35,10 @@ pub fn last_day_of_month(year: i32, month: u32) -> u32 {
     } else {
         NaiveDate::from_ymd_opt(year, month + 1, 1)
     };
-    first_of_next.and_then(|d| d.pred_opt()).map(|d| d.day()).expect("month is 1..=12")
+    first_of_next
+        .and_then(|d| d.pred_opt())
+        .map(|d| d.day())
+        .expect("month is 1..=12")
 }
 
 /// The length of a recurring obligation's period.
@@ -68,12 +71,23 @@ impl Period {
         };
         let first_day = NaiveDate::from_ymd_opt(year, first_month, 1).expect("first of month");
         let last_month = first_month + months - 1;
-        let last_day = NaiveDate::from_ymd_opt(year, last_month, last_day_of_month(year, last_month)).expect("last of month");
-        Period { length, first_day, last_day }
+        let last_day =
+            NaiveDate::from_ymd_opt(year, last_month, last_day_of_month(year, last_month))
+                .expect("last of month");
+        Period {
+            length,
+            first_day,
+            last_day,
+        }
     }
 
     pub fn next(&self) -> Period {
-        Period::containing(self.length, self.last_day.succ_opt().expect("date after period end exists"))
+        Period::containing(
+            self.length,
+            self.last_day
+                .succ_opt()
+                .expect("date after period end exists"),
+        )
     }
 
     /// Every period of this length that overlaps `from..=to`, in order.
@@ -97,8 +111,14 @@ impl Period {
     /// A stable label: `2026-03`, `2026-Q1`, `2026`.
     pub fn label(&self) -> String {
         match self.length {
-            PeriodLength::Month => format!("{}-{:02}", self.first_day.year(), self.first_day.month()),
-            PeriodLength::Quarter => format!("{}-Q{}", self.first_day.year(), (self.first_day.month() - 1) / 3 + 1),
+            PeriodLength::Month => {
+                format!("{}-{:02}", self.first_day.year(), self.first_day.month())
+            }
+            PeriodLength::Quarter => format!(
+                "{}-Q{}",
+                self.first_day.year(),
+                (self.first_day.month() - 1) / 3 + 1
+            ),
             PeriodLength::Year => format!("{}", self.first_day.year()),
         }
     }
@@ -106,8 +126,14 @@ impl Period {
     /// How a person reads the period in Chinese: `2026年3月`, `2026年第1季度`, `2026年`.
     pub fn label_zh(&self) -> String {
         match self.length {
-            PeriodLength::Month => format!("{}年{}月", self.first_day.year(), self.first_day.month()),
-            PeriodLength::Quarter => format!("{}年第{}季度", self.first_day.year(), (self.first_day.month() - 1) / 3 + 1),
+            PeriodLength::Month => {
+                format!("{}年{}月", self.first_day.year(), self.first_day.month())
+            }
+            PeriodLength::Quarter => format!(
+                "{}年第{}季度",
+                self.first_day.year(),
+                (self.first_day.month() - 1) / 3 + 1
+            ),
             PeriodLength::Year => format!("{}年", self.first_day.year()),
         }
     }
@@ -132,22 +158,40 @@ mod tests {
             ("2026-05-11", -6, "2025-11-11"),
         ];
         for (start, months, expected) in table {
-            assert_eq!(add_months(d(start), months), d(expected), "{start} + {months} months");
+            assert_eq!(
+                add_months(d(start), months),
+                d(expected),
+                "{start} + {months} months"
+            );
         }
     }
 
     #[test]
     fn periods_are_calendar_periods() {
-        assert_eq!(Period::containing(PeriodLength::Quarter, d("2026-03-31")).label(), "2026-Q1");
-        assert_eq!(Period::containing(PeriodLength::Quarter, d("2026-04-01")).label(), "2026-Q2");
-        assert_eq!(Period::containing(PeriodLength::Month, d("2028-02-10")).last_day, d("2028-02-29"));
+        assert_eq!(
+            Period::containing(PeriodLength::Quarter, d("2026-03-31")).label(),
+            "2026-Q1"
+        );
+        assert_eq!(
+            Period::containing(PeriodLength::Quarter, d("2026-04-01")).label(),
+            "2026-Q2"
+        );
+        assert_eq!(
+            Period::containing(PeriodLength::Month, d("2028-02-10")).last_day,
+            d("2028-02-29")
+        );
         let months = Period::overlapping(PeriodLength::Month, d("2026-01-15"), d("2026-03-01"));
-        assert_eq!(months.iter().map(Period::label).collect::<Vec<_>>(), ["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(
+            months.iter().map(Period::label).collect::<Vec<_>>(),
+            ["2026-01", "2026-02", "2026-03"]
+        );
     }
 
     #[test]
     fn china_date_crosses_midnight_at_utc_16() {
-        let instant = DateTime::parse_from_rfc3339("2026-03-31T16:30:00Z").expect("instant").with_timezone(&Utc);
+        let instant = DateTime::parse_from_rfc3339("2026-03-31T16:30:00Z")
+            .expect("instant")
+            .with_timezone(&Utc);
         assert_eq!(china_date(instant), d("2026-04-01"));
     }
 }

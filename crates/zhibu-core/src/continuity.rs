@@ -68,7 +68,10 @@ pub struct ContinuityThresholds {
 
 impl Default for ContinuityThresholds {
     fn default() -> Self {
-        ContinuityThresholds { reminder_months: 3, lapse_months: 6 }
+        ContinuityThresholds {
+            reminder_months: 3,
+            lapse_months: 6,
+        }
     }
 }
 
@@ -78,11 +81,17 @@ impl Default for ContinuityThresholds {
 pub enum OrgLifeMonth {
     NotAMember,
     /// Took part at another organization as a mobile member.
-    Elsewhere { takes_part_at: String },
+    Elsewhere {
+        takes_part_at: String,
+    },
     /// Present at these meetings.
-    Attended { meeting_ids: Vec<i64> },
+    Attended {
+        meeting_ids: Vec<i64>,
+    },
     /// These meetings were held for them and they were not present.
-    Missed { meeting_ids: Vec<i64> },
+    Missed {
+        meeting_ids: Vec<i64>,
+    },
     /// Their branch and group held no meeting they were expected at.
     NoneHeld,
 }
@@ -110,36 +119,73 @@ impl Streak {
 /// Whether a meeting is one the member belongs at: held by the branch or group of their posting on
 /// the meeting day, while they were a member.
 fn is_their_meeting(member: &Member, meeting: &Meeting) -> bool {
-    let Some(posting) = member.posting_on(meeting.held_on) else { return false };
-    let is_member = member.status_on(meeting.held_on).is_some_and(|status| status.is_member());
+    let Some(posting) = member.posting_on(meeting.held_on) else {
+        return false;
+    };
+    let is_member = member
+        .status_on(meeting.held_on)
+        .is_some_and(|status| status.is_member());
     is_member && (meeting.org_id == posting.branch_id || Some(meeting.org_id) == posting.group_id)
 }
 
 /// A committee meeting concerns only the committee: an ordinary member not listed at it did not miss
 /// organizational life.
 fn expected_at(meeting: &Meeting, member_id: MemberId) -> bool {
-    let committee_only = meeting.kinds.iter().all(|kind| *kind == MeetingKind::CommitteeMeeting);
-    !committee_only || meeting.attendance.iter().any(|entry| entry.member_id == member_id)
+    let committee_only = meeting
+        .kinds
+        .iter()
+        .all(|kind| *kind == MeetingKind::CommitteeMeeting);
+    !committee_only
+        || meeting
+            .attendance
+            .iter()
+            .any(|entry| entry.member_id == member_id)
 }
 
 /// What `month` was for the member's organizational life.
-pub fn org_life_month(subject: &ContinuityMember<'_>, meetings: &[Stored<Meeting>], month: YearMonth) -> OrgLifeMonth {
+pub fn org_life_month(
+    subject: &ContinuityMember<'_>,
+    meetings: &[Stored<Meeting>],
+    month: YearMonth,
+) -> OrgLifeMonth {
     let member_id = MemberId(subject.member.id);
     let member = &subject.member.body;
     if !is_member_during(member, month) {
         return OrgLifeMonth::NotAMember;
     }
     if let Some(mobile) = subject.mobile.iter().find(|mobile| mobile.covers(month)) {
-        return OrgLifeMonth::Elsewhere { takes_part_at: mobile.takes_part_at.clone() };
+        return OrgLifeMonth::Elsewhere {
+            takes_part_at: mobile.takes_part_at.clone(),
+        };
     }
-    let theirs: Vec<&Stored<Meeting>> =
-        meetings.iter().filter(|meeting| month.contains(meeting.body.held_on) && is_their_meeting(member, &meeting.body)).collect();
-    let attended: Vec<i64> = theirs.iter().filter(|meeting| meeting.body.was_present(member_id)).map(|meeting| meeting.id).collect();
+    let theirs: Vec<&Stored<Meeting>> = meetings
+        .iter()
+        .filter(|meeting| {
+            month.contains(meeting.body.held_on) && is_their_meeting(member, &meeting.body)
+        })
+        .collect();
+    let attended: Vec<i64> = theirs
+        .iter()
+        .filter(|meeting| meeting.body.was_present(member_id))
+        .map(|meeting| meeting.id)
+        .collect();
     if !attended.is_empty() {
-        return OrgLifeMonth::Attended { meeting_ids: attended };
+        return OrgLifeMonth::Attended {
+            meeting_ids: attended,
+        };
     }
-    let missed: Vec<i64> = theirs.iter().filter(|meeting| expected_at(&meeting.body, member_id)).map(|meeting| meeting.id).collect();
-    if missed.is_empty() { OrgLifeMonth::NoneHeld } else { OrgLifeMonth::Missed { meeting_ids: missed } }
+    let missed: Vec<i64> = theirs
+        .iter()
+        .filter(|meeting| expected_at(&meeting.body, member_id))
+        .map(|meeting| meeting.id)
+        .collect();
+    if missed.is_empty() {
+        OrgLifeMonth::NoneHeld
+    } else {
+        OrgLifeMonth::Missed {
+            meeting_ids: missed,
+        }
+    }
 }
 
 /// The streak of months without organizational life ending at `through`, looking back no further
@@ -159,7 +205,9 @@ pub fn streak_without_org_life(
                 streak.missed_meeting_ids.extend(meeting_ids);
             }
             OrgLifeMonth::NoneHeld => streak.skipped.push(month),
-            OrgLifeMonth::NotAMember | OrgLifeMonth::Elsewhere { .. } | OrgLifeMonth::Attended { .. } => break,
+            OrgLifeMonth::NotAMember
+            | OrgLifeMonth::Elsewhere { .. }
+            | OrgLifeMonth::Attended { .. } => break,
         }
         month = month.previous();
     }
@@ -177,13 +225,21 @@ pub fn streak_without_org_life(
 
 /// The streak of months with nothing paid ending at `through`, from the member's ledger. Months the
 /// ledger does not cover are unknown and end the streak.
-pub fn streak_without_dues(ledger: &MemberLedger, mobile: &[MobileParticipation], through: YearMonth) -> Streak {
+pub fn streak_without_dues(
+    ledger: &MemberLedger,
+    mobile: &[MobileParticipation],
+    through: YearMonth,
+) -> Streak {
     let mut streak = Streak::default();
     let mut month = through;
     loop {
-        let paid_elsewhere = mobile.iter().any(|mobile| mobile.pays_dues_there && mobile.covers(month));
+        let paid_elsewhere = mobile
+            .iter()
+            .any(|mobile| mobile.pays_dues_there && mobile.covers(month));
         match ledger.month(month) {
-            Some(line) if line.state == MonthState::Unpaid && !paid_elsewhere => streak.months.push(month),
+            Some(line) if line.state == MonthState::Unpaid && !paid_elsewhere => {
+                streak.months.push(month)
+            }
             _ => break,
         }
         month = month.previous();
@@ -229,7 +285,8 @@ pub struct ContinuityFinding {
     pub message_en: String,
 }
 
-const CHARTER: &str = "《中国共产党章程》（中国共产党第二十次全国代表大会部分修改，2022年10月22日通过）";
+const CHARTER: &str =
+    "《中国共产党章程》（中国共产党第二十次全国代表大会部分修改，2022年10月22日通过）";
 
 fn charter_article_9() -> Citation {
     Citation {
@@ -261,7 +318,9 @@ fn level_for(length: usize, thresholds: &ContinuityThresholds) -> Option<Continu
 
 fn span_zh(months: &[YearMonth]) -> String {
     match (months.first(), months.last()) {
-        (Some(first), Some(last)) if first != last => format!("{}至{}", first.label_zh(), last.label_zh()),
+        (Some(first), Some(last)) if first != last => {
+            format!("{}至{}", first.label_zh(), last.label_zh())
+        }
         (Some(only), _) => only.label_zh(),
         _ => String::new(),
     }
@@ -275,7 +334,13 @@ fn span_en(months: &[YearMonth]) -> String {
     }
 }
 
-fn messages(name: &str, kind: ContinuityKind, level: ContinuityLevel, months: &[YearMonth], thresholds: &ContinuityThresholds) -> (String, String) {
+fn messages(
+    name: &str,
+    kind: ContinuityKind,
+    level: ContinuityLevel,
+    months: &[YearMonth],
+    thresholds: &ContinuityThresholds,
+) -> (String, String) {
     let count = months.len();
     let (what_zh, what_en, basis_zh, basis_en) = match kind {
         ContinuityKind::NoOrgLife => (
@@ -336,13 +401,23 @@ pub fn continuity_findings(
     let branch_id = crate::dues::dues_branch_for(member, through);
     let mut findings = Vec::new();
     let mut report = |kind: ContinuityKind, streak: Streak| {
-        let Some(level) = level_for(streak.len(), thresholds) else { return };
-        let (message_zh, message_en) = messages(&member.name, kind, level, &streak.months, thresholds);
+        let Some(level) = level_for(streak.len(), thresholds) else {
+            return;
+        };
+        let (message_zh, message_en) =
+            messages(&member.name, kind, level, &streak.months, thresholds);
         let (rule_id, citations) = match kind {
-            ContinuityKind::NoOrgLife => ("CHARTER.LAPSE.SIX_MONTHS", vec![charter_article_9(), education_article_31()]),
+            ContinuityKind::NoOrgLife => (
+                "CHARTER.LAPSE.SIX_MONTHS",
+                vec![charter_article_9(), education_article_31()],
+            ),
             ContinuityKind::NoDues => (
                 "DUES.NONPAYMENT.SIX_MONTHS",
-                vec![charter_article_9(), crate::dues::dues_citation("DUES.NONPAYMENT.SIX_MONTHS"), education_article_31()],
+                vec![
+                    charter_article_9(),
+                    crate::dues::dues_citation("DUES.NONPAYMENT.SIX_MONTHS"),
+                    education_article_31(),
+                ],
             ),
         };
         findings.push(ContinuityFinding {
@@ -360,10 +435,16 @@ pub fn continuity_findings(
         });
     };
     if !member.is_exempt_from_org_life() {
-        report(ContinuityKind::NoOrgLife, streak_without_org_life(subject, meetings, observed_from, through));
+        report(
+            ContinuityKind::NoOrgLife,
+            streak_without_org_life(subject, meetings, observed_from, through),
+        );
     }
     if let Some(ledger) = ledger {
-        report(ContinuityKind::NoDues, streak_without_dues(ledger, subject.mobile, through));
+        report(
+            ContinuityKind::NoDues,
+            streak_without_dues(ledger, subject.mobile, through),
+        );
     }
     findings
 }

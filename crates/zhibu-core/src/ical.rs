@@ -82,7 +82,11 @@ impl Event {
 
     /// `DTEND` as written: after `start` even if `end` is not.
     pub fn written_end(&self) -> NaiveDate {
-        if self.end > self.start { self.end } else { self.start + Duration::days(1) }
+        if self.end > self.start {
+            self.end
+        } else {
+            self.start + Duration::days(1)
+        }
     }
 }
 
@@ -99,30 +103,58 @@ impl Calendar {
         push_line(&mut out, "METHOD:PUBLISH");
         // NAME is RFC 7986; X-WR-CALNAME is what most apps still read.
         push_line(&mut out, &format!("NAME:{}", escape_text(&self.name)));
-        push_line(&mut out, &format!("X-WR-CALNAME:{}", escape_text(&self.name)));
+        push_line(
+            &mut out,
+            &format!("X-WR-CALNAME:{}", escape_text(&self.name)),
+        );
         if let Some(description) = &self.description {
-            push_line(&mut out, &format!("DESCRIPTION:{}", escape_text(description)));
-            push_line(&mut out, &format!("X-WR-CALDESC:{}", escape_text(description)));
+            push_line(
+                &mut out,
+                &format!("DESCRIPTION:{}", escape_text(description)),
+            );
+            push_line(
+                &mut out,
+                &format!("X-WR-CALDESC:{}", escape_text(description)),
+            );
         }
         if let Some(hours) = self.refresh_hours {
-            push_line(&mut out, &format!("REFRESH-INTERVAL;VALUE=DURATION:PT{hours}H"));
+            push_line(
+                &mut out,
+                &format!("REFRESH-INTERVAL;VALUE=DURATION:PT{hours}H"),
+            );
             push_line(&mut out, &format!("X-PUBLISHED-TTL:PT{hours}H"));
         }
         for event in &self.events {
             push_line(&mut out, "BEGIN:VEVENT");
             push_line(&mut out, &format!("UID:{}", escape_text(&event.uid)));
             push_line(&mut out, &format!("DTSTAMP:{stamp}"));
-            push_line(&mut out, &format!("DTSTART;VALUE=DATE:{}", event.start.format("%Y%m%d")));
-            push_line(&mut out, &format!("DTEND;VALUE=DATE:{}", event.written_end().format("%Y%m%d")));
-            push_line(&mut out, &format!("SUMMARY:{}", escape_text(&event.summary)));
+            push_line(
+                &mut out,
+                &format!("DTSTART;VALUE=DATE:{}", event.start.format("%Y%m%d")),
+            );
+            push_line(
+                &mut out,
+                &format!("DTEND;VALUE=DATE:{}", event.written_end().format("%Y%m%d")),
+            );
+            push_line(
+                &mut out,
+                &format!("SUMMARY:{}", escape_text(&event.summary)),
+            );
             if !event.description.is_empty() {
-                push_line(&mut out, &format!("DESCRIPTION:{}", escape_text(&event.description)));
+                push_line(
+                    &mut out,
+                    &format!("DESCRIPTION:{}", escape_text(&event.description)),
+                );
             }
             if let Some(url) = &event.url {
                 push_line(&mut out, &format!("URL:{}", encode_uri(url)));
             }
             if !event.categories.is_empty() {
-                let categories: Vec<String> = event.categories.iter().map(|category| escape_text(category)).collect();
+                let categories: Vec<String> = event
+                    .categories
+                    .iter()
+                    .map(|category| escape_text(category))
+                    .collect();
                 push_line(&mut out, &format!("CATEGORIES:{}", categories.join(",")));
             }
             // An obligation is a reminder, not an appointment: it should not show the day as busy.
@@ -170,7 +202,11 @@ pub fn escape_text(text: &str) -> String {
 fn encode_uri(uri: &str) -> String {
     let mut out = String::with_capacity(uri.len());
     for byte in uri.bytes() {
-        let raw = byte.is_ascii_graphic() && !matches!(byte, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}');
+        let raw = byte.is_ascii_graphic()
+            && !matches!(
+                byte,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            );
         if raw {
             out.push(char::from(byte));
         } else {
@@ -234,30 +270,59 @@ pub enum FeedScope<'a> {
     /// branch's meeting duties other than the committee's, the committee's when they sit on it,
     /// their own group's meetings, and the yearly talks when they sit on the committee. The
     /// catalogue says which meeting kind a rule is about.
-    Member { member: MemberId, branch: OrgId, group: Option<OrgId>, on_committee: bool, catalogue: &'a Catalogue },
+    Member {
+        member: MemberId,
+        branch: OrgId,
+        group: Option<OrgId>,
+        on_committee: bool,
+        catalogue: &'a Catalogue,
+    },
 }
 
 impl<'a> FeedScope<'a> {
     /// The member's scope on `on`: their branch and group then, and whether they sit on the
     /// committee in force. `None` when the snapshot does not hold the member or they belonged to no
     /// branch that day.
-    pub fn for_member(snapshot: &Snapshot, catalogue: &'a Catalogue, member: MemberId, on: NaiveDate) -> Option<FeedScope<'a>> {
-        let stored = snapshot.members.iter().find(|stored| stored.id == member.0)?;
+    pub fn for_member(
+        snapshot: &Snapshot,
+        catalogue: &'a Catalogue,
+        member: MemberId,
+        on: NaiveDate,
+    ) -> Option<FeedScope<'a>> {
+        let stored = snapshot
+            .members
+            .iter()
+            .find(|stored| stored.id == member.0)?;
         let branch = stored.body.branch_on(on)?;
-        let group = stored.body.posting_on(on).and_then(|posting| posting.group_id);
+        let group = stored
+            .body
+            .posting_on(on)
+            .and_then(|posting| posting.group_id);
         let on_committee = snapshot
             .committee_terms
             .iter()
             .filter(|term| term.body.org_id == branch && term.body.elected_on <= on)
             .max_by_key(|term| (term.body.elected_on, term.id))
             .is_some_and(|term| term.body.members_on(on).contains(&member));
-        Some(FeedScope::Member { member, branch, group, on_committee, catalogue })
+        Some(FeedScope::Member {
+            member,
+            branch,
+            group,
+            on_committee,
+            catalogue,
+        })
     }
 
     fn includes_finding(&self, finding: &Finding) -> bool {
         match *self {
             FeedScope::Branch { orgs } => orgs.contains(&finding.org_id),
-            FeedScope::Member { member, branch, group, on_committee, catalogue } => {
+            FeedScope::Member {
+                member,
+                branch,
+                group,
+                on_committee,
+                catalogue,
+            } => {
                 // The person who must act sees the finding whichever group it is about.
                 if finding.responsible.member_id == Some(member) {
                     return true;
@@ -265,10 +330,18 @@ impl<'a> FeedScope<'a> {
                 if finding.org_id != branch && Some(finding.org_id) != group {
                     return false;
                 }
-                let on = finding.period.map_or(finding.due_on.unwrap_or(finding.rule_version_from), |period| period.first_day);
-                let parameters = catalogue.get(&finding.rule_id).and_then(|rule| rule.version_on(on).or_else(|| rule.versions.last())).map(|version| &version.parameters);
+                let on = finding.period.map_or(
+                    finding.due_on.unwrap_or(finding.rule_version_from),
+                    |period| period.first_day,
+                );
+                let parameters = catalogue
+                    .get(&finding.rule_id)
+                    .and_then(|rule| rule.version_on(on).or_else(|| rule.versions.last()))
+                    .map(|version| &version.parameters);
                 match parameters {
-                    Some(CheckParameters::PeriodicMeeting(parameters)) => parameters.meeting_kind != MeetingKind::CommitteeMeeting || on_committee,
+                    Some(CheckParameters::PeriodicMeeting(parameters)) => {
+                        parameters.meeting_kind != MeetingKind::CommitteeMeeting || on_committee
+                    }
                     Some(CheckParameters::TalkCoverage(_)) => on_committee,
                     _ => false,
                 }
@@ -279,9 +352,17 @@ impl<'a> FeedScope<'a> {
     fn includes_planned(&self, planned: &PlannedMeeting) -> bool {
         match *self {
             FeedScope::Branch { orgs } => orgs.contains(&planned.org_id),
-            FeedScope::Member { branch, group, on_committee, .. } => {
+            FeedScope::Member {
+                branch,
+                group,
+                on_committee,
+                ..
+            } => {
                 let own_org = planned.org_id == branch || Some(planned.org_id) == group;
-                let only_committee = planned.kinds.iter().all(|kind| *kind == MeetingKind::CommitteeMeeting);
+                let only_committee = planned
+                    .kinds
+                    .iter()
+                    .all(|kind| *kind == MeetingKind::CommitteeMeeting);
                 own_org && (on_committee || !only_committee)
             }
         }
@@ -301,7 +382,10 @@ pub struct FeedOptions {
 
 impl Default for FeedOptions {
     fn default() -> FeedOptions {
-        FeedOptions { uid_domain: "zhibu".to_string(), page_url: None }
+        FeedOptions {
+            uid_domain: "zhibu".to_string(),
+            page_url: None,
+        }
     }
 }
 
@@ -313,7 +397,10 @@ pub fn is_listed_on_branch_page(finding: &Finding) -> bool {
 /// The day a finding's event falls on: its due day, else the end of its period, else the report's
 /// today (as the branch page dates a coming-due item).
 pub fn obligation_day(report: &Report, finding: &Finding) -> NaiveDate {
-    finding.due_on.or(finding.period.map(|period| period.last_day)).unwrap_or(report.request.today)
+    finding
+        .due_on
+        .or(finding.period.map(|period| period.last_day))
+        .unwrap_or(report.request.today)
 }
 
 /// The UID of a finding's event: `<rule id>-<org id>-<period>[-<subject>]@<domain>`, from the
@@ -353,14 +440,24 @@ fn status_en(status: FindingStatus) -> &'static str {
 
 /// The events of a feed: one per finding the branch page lists within `scope`, on its due day, and
 /// one per planned meeting within `scope`. Ordered by day, then UID.
-pub fn obligation_events(report: &Report, scope: &FeedScope<'_>, planned: &[PlannedMeeting], options: &FeedOptions) -> Vec<Event> {
+pub fn obligation_events(
+    report: &Report,
+    scope: &FeedScope<'_>,
+    planned: &[PlannedMeeting],
+    options: &FeedOptions,
+) -> Vec<Event> {
     let mut events: Vec<Event> = report
         .findings
         .iter()
         .filter(|finding| is_listed_on_branch_page(finding) && scope.includes_finding(finding))
         .map(|finding| finding_event(report, finding, options))
         .collect();
-    events.extend(planned.iter().filter(|planned| scope.includes_planned(planned)).map(|planned| planned_event(planned, options)));
+    events.extend(
+        planned
+            .iter()
+            .filter(|planned| scope.includes_planned(planned))
+            .map(|planned| planned_event(planned, options)),
+    );
     events.sort_by(|a, b| (a.start, &a.uid).cmp(&(b.start, &b.uid)));
     events
 }
@@ -370,14 +467,24 @@ pub fn obligation_events(report: &Report, scope: &FeedScope<'_>, planned: &[Plan
 pub fn finding_event(report: &Report, finding: &Finding, options: &FeedOptions) -> Event {
     let status_zh = finding.status.name_zh();
     let status_en = status_en(finding.status);
-    let summary = format!("{status_zh}：{} / {status_en}: {}", finding.message_zh, finding.message_en);
+    let summary = format!(
+        "{status_zh}：{} / {status_en}: {}",
+        finding.message_zh, finding.message_en
+    );
     let mut description = format!("{}\n{}\n", finding.title_zh, finding.title_en);
-    description.push_str(&format!("依据 / Basis: {}{}\n", finding.citation.document, finding.citation.article));
+    description.push_str(&format!(
+        "依据 / Basis: {}{}\n",
+        finding.citation.document, finding.citation.article
+    ));
     if let Some(due) = finding.due_on {
         description.push_str(&format!("期限 / Due: {due}\n"));
     }
     description.push_str(&format!("问题编号 / Finding: {}", finding.key));
-    let mut event = Event::all_day(finding_uid(finding, &options.uid_domain), obligation_day(report, finding), summary);
+    let mut event = Event::all_day(
+        finding_uid(finding, &options.uid_domain),
+        obligation_day(report, finding),
+        summary,
+    );
     event.description = description;
     event.url = options.page_url.clone();
     event.categories = vec![format!("{status_zh} {status_en}"), finding.rule_id.clone()];
@@ -387,8 +494,18 @@ pub fn finding_event(report: &Report, finding: &Finding, options: &FeedOptions) 
 fn planned_event(planned: &PlannedMeeting, options: &FeedOptions) -> Event {
     let kinds_zh: Vec<&str> = planned.kinds.iter().map(|kind| kind.name_zh()).collect();
     let kinds_en: Vec<&str> = planned.kinds.iter().map(|kind| kind.name_en()).collect();
-    let summary = format!("{}（{}） / {} ({})", kinds_zh.join("、"), planned.org_name, kinds_en.join(" and "), planned.org_name);
-    let mut event = Event::all_day(format!("planned-{}@{}", uid_part(&planned.key), options.uid_domain), planned.on, summary);
+    let summary = format!(
+        "{}（{}） / {} ({})",
+        kinds_zh.join("、"),
+        planned.org_name,
+        kinds_en.join(" and "),
+        planned.org_name
+    );
+    let mut event = Event::all_day(
+        format!("planned-{}@{}", uid_part(&planned.key), options.uid_domain),
+        planned.on,
+        summary,
+    );
     if !planned.place.is_empty() {
         event.description = format!("地点 / Place: {}", planned.place);
     }
@@ -417,8 +534,14 @@ mod tests {
 
     #[test]
     fn a_uri_cannot_break_its_line() {
-        assert_eq!(encode_uri("https://a.example/b?x=1 2\r\nEVIL:1"), "https://a.example/b?x=1%202%0D%0AEVIL:1");
-        assert_eq!(encode_uri("https://a.example/支部"), "https://a.example/%E6%94%AF%E9%83%A8");
+        assert_eq!(
+            encode_uri("https://a.example/b?x=1 2\r\nEVIL:1"),
+            "https://a.example/b?x=1%202%0D%0AEVIL:1"
+        );
+        assert_eq!(
+            encode_uri("https://a.example/支部"),
+            "https://a.example/%E6%94%AF%E9%83%A8"
+        );
     }
 
     #[test]

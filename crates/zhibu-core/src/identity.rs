@@ -22,8 +22,9 @@ use crate::validation::{FieldError, ValidationErrors};
 /// 81 Hong Kong, 82 Macao and 83, which the residence permits of their residents use). Only the
 /// shape is checked: county codes change every year and a lookup table would go stale.
 const PROVINCE_CODES: &[&str] = &[
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52",
-    "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83",
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+    "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71",
+    "81", "82", "83",
 ];
 
 /// ISO 7064 MOD 11-2 weights of the first 17 digits: 2^(17−i) mod 11.
@@ -38,7 +39,11 @@ pub fn id_check_character(first_seventeen: &str) -> Option<char> {
     if first_seventeen.len() != 17 || !first_seventeen.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let sum: u32 = first_seventeen.bytes().zip(CHECK_WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
+    let sum: u32 = first_seventeen
+        .bytes()
+        .zip(CHECK_WEIGHTS)
+        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
+        .sum();
     CHECK_CHARACTERS.get((sum % 11) as usize).copied()
 }
 
@@ -58,16 +63,29 @@ pub enum IdCardProblem {
     /// 15-digit numbers were issued before 1999; they are not accepted, the card holder has an
     /// 18-digit number.
     OldFifteenDigits,
-    WrongLength { found: usize },
+    WrongLength {
+        found: usize,
+    },
     /// Something other than digits, or other than a final digit or X.
     BadCharacters,
     FullWidthCharacters,
-    UnknownRegion { prefix: String },
+    UnknownRegion {
+        prefix: String,
+    },
     /// The eight birth-date digits are not a date (e.g. 20260230).
-    ImpossibleBirthDate { digits: String },
-    BirthDateInFuture { date: NaiveDate },
-    BirthDateBefore1900 { date: NaiveDate },
-    CheckDigitMismatch { expected: char, found: char },
+    ImpossibleBirthDate {
+        digits: String,
+    },
+    BirthDateInFuture {
+        date: NaiveDate,
+    },
+    BirthDateBefore1900 {
+        date: NaiveDate,
+    },
+    CheckDigitMismatch {
+        expected: char,
+        found: char,
+    },
 }
 
 impl IdCardProblem {
@@ -89,16 +107,32 @@ impl IdCardProblem {
     pub fn message_zh(&self) -> String {
         match self {
             IdCardProblem::Empty => "身份证号码不能为空".to_string(),
-            IdCardProblem::OldFifteenDigits => "这是15位旧身份证号码，请填写18位公民身份号码".to_string(),
+            IdCardProblem::OldFifteenDigits => {
+                "这是15位旧身份证号码，请填写18位公民身份号码".to_string()
+            }
             IdCardProblem::WrongLength { found } => format!("身份证号码应为18位，现为{found}位"),
-            IdCardProblem::BadCharacters => "身份证号码前17位须为数字，最后一位为数字或X".to_string(),
-            IdCardProblem::FullWidthCharacters => "身份证号码含全角字符，请改用半角数字和X".to_string(),
-            IdCardProblem::UnknownRegion { prefix } => format!("身份证号码前两位“{prefix}”不是有效的省级行政区划代码"),
-            IdCardProblem::ImpossibleBirthDate { digits } => format!("身份证号码中的出生日期“{digits}”不是真实的日期"),
-            IdCardProblem::BirthDateInFuture { date } => format!("身份证号码中的出生日期{date}晚于今天"),
-            IdCardProblem::BirthDateBefore1900 { date } => format!("身份证号码中的出生日期{date}早于1900年"),
+            IdCardProblem::BadCharacters => {
+                "身份证号码前17位须为数字，最后一位为数字或X".to_string()
+            }
+            IdCardProblem::FullWidthCharacters => {
+                "身份证号码含全角字符，请改用半角数字和X".to_string()
+            }
+            IdCardProblem::UnknownRegion { prefix } => {
+                format!("身份证号码前两位“{prefix}”不是有效的省级行政区划代码")
+            }
+            IdCardProblem::ImpossibleBirthDate { digits } => {
+                format!("身份证号码中的出生日期“{digits}”不是真实的日期")
+            }
+            IdCardProblem::BirthDateInFuture { date } => {
+                format!("身份证号码中的出生日期{date}晚于今天")
+            }
+            IdCardProblem::BirthDateBefore1900 { date } => {
+                format!("身份证号码中的出生日期{date}早于1900年")
+            }
             IdCardProblem::CheckDigitMismatch { expected, found } => {
-                format!("身份证号码校验位不符：最后一位应为“{expected}”，现为“{found}”，请核对是否有数字录错")
+                format!(
+                    "身份证号码校验位不符：最后一位应为“{expected}”，现为“{found}”，请核对是否有数字录错"
+                )
             }
         }
     }
@@ -106,16 +140,35 @@ impl IdCardProblem {
     pub fn message_en(&self) -> String {
         match self {
             IdCardProblem::Empty => "the ID number is required".to_string(),
-            IdCardProblem::OldFifteenDigits => "this is an old 15-digit ID number: give the 18-digit number".to_string(),
-            IdCardProblem::WrongLength { found } => format!("an ID number has 18 characters, this one has {found}"),
-            IdCardProblem::BadCharacters => "an ID number is 17 digits followed by a digit or X".to_string(),
-            IdCardProblem::FullWidthCharacters => "the ID number contains full-width characters: use ordinary digits and X".to_string(),
-            IdCardProblem::UnknownRegion { prefix } => format!("the ID number starts with \"{prefix}\", which is not a province code"),
-            IdCardProblem::ImpossibleBirthDate { digits } => format!("the birth date in the ID number, \"{digits}\", is not a real date"),
-            IdCardProblem::BirthDateInFuture { date } => format!("the birth date in the ID number, {date}, is after today"),
-            IdCardProblem::BirthDateBefore1900 { date } => format!("the birth date in the ID number, {date}, is before 1900"),
+            IdCardProblem::OldFifteenDigits => {
+                "this is an old 15-digit ID number: give the 18-digit number".to_string()
+            }
+            IdCardProblem::WrongLength { found } => {
+                format!("an ID number has 18 characters, this one has {found}")
+            }
+            IdCardProblem::BadCharacters => {
+                "an ID number is 17 digits followed by a digit or X".to_string()
+            }
+            IdCardProblem::FullWidthCharacters => {
+                "the ID number contains full-width characters: use ordinary digits and X"
+                    .to_string()
+            }
+            IdCardProblem::UnknownRegion { prefix } => {
+                format!("the ID number starts with \"{prefix}\", which is not a province code")
+            }
+            IdCardProblem::ImpossibleBirthDate { digits } => {
+                format!("the birth date in the ID number, \"{digits}\", is not a real date")
+            }
+            IdCardProblem::BirthDateInFuture { date } => {
+                format!("the birth date in the ID number, {date}, is after today")
+            }
+            IdCardProblem::BirthDateBefore1900 { date } => {
+                format!("the birth date in the ID number, {date}, is before 1900")
+            }
             IdCardProblem::CheckDigitMismatch { expected, found } => {
-                format!("the ID number's check digit does not match: the last character should be \"{expected}\", not \"{found}\"; a digit may be mistyped")
+                format!(
+                    "the ID number's check digit does not match: the last character should be \"{expected}\", not \"{found}\"; a digit may be mistyped"
+                )
             }
         }
     }
@@ -133,7 +186,12 @@ impl IdCardError {
     pub fn to_validation_errors(&self, field: &str) -> ValidationErrors {
         let mut errors = ValidationErrors::new();
         for problem in &self.problems {
-            errors.push(FieldError::new(field, problem.code(), problem.message_zh(), problem.message_en()));
+            errors.push(FieldError::new(
+                field,
+                problem.code(),
+                problem.message_zh(),
+                problem.message_en(),
+            ));
         }
         errors
     }
@@ -144,12 +202,19 @@ impl IdCardNumber {
     /// `today` (China Standard Time) is passed in because the core never reads the clock; a birth
     /// date after it is refused.
     pub fn parse(text: &str, today: NaiveDate) -> Result<IdCardNumber, IdCardError> {
-        let refuse = |problem| Err(IdCardError { problems: vec![problem] });
+        let refuse = |problem| {
+            Err(IdCardError {
+                problems: vec![problem],
+            })
+        };
         let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         if compact.is_empty() {
             return refuse(IdCardProblem::Empty);
         }
-        if compact.chars().any(|c| ('０'..='９').contains(&c) || c == 'Ｘ' || c == 'ｘ') {
+        if compact
+            .chars()
+            .any(|c| ('０'..='９').contains(&c) || c == 'Ｘ' || c == 'ｘ')
+        {
             return refuse(IdCardProblem::FullWidthCharacters);
         }
         let count = compact.chars().count();
@@ -168,14 +233,20 @@ impl IdCardNumber {
         let mut problems = Vec::new();
         let prefix = &canonical[0..2];
         if !PROVINCE_CODES.contains(&prefix) {
-            problems.push(IdCardProblem::UnknownRegion { prefix: prefix.to_string() });
+            problems.push(IdCardProblem::UnknownRegion {
+                prefix: prefix.to_string(),
+            });
         }
         let digits = &canonical[6..14];
         let birth_date = NaiveDate::parse_from_str(digits, "%Y%m%d").ok();
         match birth_date {
-            None => problems.push(IdCardProblem::ImpossibleBirthDate { digits: digits.to_string() }),
+            None => problems.push(IdCardProblem::ImpossibleBirthDate {
+                digits: digits.to_string(),
+            }),
             Some(date) if date > today => problems.push(IdCardProblem::BirthDateInFuture { date }),
-            Some(date) if date.year() < 1900 => problems.push(IdCardProblem::BirthDateBefore1900 { date }),
+            Some(date) if date.year() < 1900 => {
+                problems.push(IdCardProblem::BirthDateBefore1900 { date })
+            }
             Some(_) => {}
         }
         let found = last.chars().next().unwrap_or(' ');
@@ -183,7 +254,10 @@ impl IdCardNumber {
             problems.push(IdCardProblem::CheckDigitMismatch { expected, found });
         }
         match birth_date {
-            Some(birth_date) if problems.is_empty() => Ok(IdCardNumber { text: canonical, birth_date }),
+            Some(birth_date) if problems.is_empty() => Ok(IdCardNumber {
+                text: canonical,
+                birth_date,
+            }),
             _ => Err(IdCardError { problems }),
         }
     }
@@ -194,8 +268,17 @@ impl IdCardNumber {
 
     /// The 17th digit (the last of the sequence code) is odd for men and even for women.
     pub fn sex(&self) -> Sex {
-        let digit = self.text.as_bytes().get(16).map(|b| b.wrapping_sub(b'0')).unwrap_or(0);
-        if digit % 2 == 1 { Sex::Male } else { Sex::Female }
+        let digit = self
+            .text
+            .as_bytes()
+            .get(16)
+            .map(|b| b.wrapping_sub(b'0'))
+            .unwrap_or(0);
+        if digit % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// The six-digit administrative division code of the place of registration.
@@ -215,7 +298,12 @@ impl IdCardNumber {
 
     /// Checks the number against a member record: the birth date and sex it encodes must be those
     /// recorded (when recorded). Returns every mismatch, on `field`.
-    pub fn check_consistent_with(&self, field: &str, birth_date: Option<NaiveDate>, sex: Sex) -> Result<(), ValidationErrors> {
+    pub fn check_consistent_with(
+        &self,
+        field: &str,
+        birth_date: Option<NaiveDate>,
+        sex: Sex,
+    ) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Some(recorded) = birth_date
             && recorded != self.birth_date
@@ -223,12 +311,23 @@ impl IdCardNumber {
             errors.add(
                 field,
                 "id_birth_date_differs",
-                format!("身份证号码中的出生日期{}与登记的出生日期{recorded}不一致", self.birth_date),
-                format!("the ID number's birth date {} differs from the recorded birth date {recorded}", self.birth_date),
+                format!(
+                    "身份证号码中的出生日期{}与登记的出生日期{recorded}不一致",
+                    self.birth_date
+                ),
+                format!(
+                    "the ID number's birth date {} differs from the recorded birth date {recorded}",
+                    self.birth_date
+                ),
             );
         }
         if sex != self.sex() {
-            errors.add(field, "id_sex_differs", "身份证号码显示的性别与登记的性别不一致", "the sex the ID number encodes differs from the recorded sex");
+            errors.add(
+                field,
+                "id_sex_differs",
+                "身份证号码显示的性别与登记的性别不一致",
+                "the sex the ID number encodes differs from the recorded sex",
+            );
         }
         errors.into_result()
     }
@@ -273,7 +372,9 @@ pub enum PhoneProblem {
     BadCharacters,
     FullWidthDigits,
     /// Starts with 1 but is not 11 digits.
-    MobileLength { found: usize },
+    MobileLength {
+        found: usize,
+    },
     /// 11 digits starting with 1, but the second digit is not 3–9.
     MobilePrefix,
     /// A landline without its area code.
@@ -305,12 +406,16 @@ impl PhoneProblem {
     pub fn message_zh(&self) -> String {
         match self {
             PhoneProblem::Empty => "电话号码不能为空".to_string(),
-            PhoneProblem::BadCharacters => "电话号码只能包含数字，以及可选的+86、空格、连字符和括号".to_string(),
+            PhoneProblem::BadCharacters => {
+                "电话号码只能包含数字，以及可选的+86、空格、连字符和括号".to_string()
+            }
             PhoneProblem::FullWidthDigits => "电话号码含全角数字，请改用半角数字".to_string(),
             PhoneProblem::MobileLength { found } => format!("手机号码应为11位，现为{found}位"),
             PhoneProblem::MobilePrefix => "手机号码第二位应为3至9".to_string(),
             PhoneProblem::MissingAreaCode => "固定电话须带区号，例如 010-12345678".to_string(),
-            PhoneProblem::LandlineNumber => "固定电话号码（区号之后）应为7或8位，且不以0或1开头".to_string(),
+            PhoneProblem::LandlineNumber => {
+                "固定电话号码（区号之后）应为7或8位，且不以0或1开头".to_string()
+            }
             PhoneProblem::ExtensionOnMobile => "手机号码不能带分机号".to_string(),
             PhoneProblem::BadExtension => "分机号应为1至6位数字".to_string(),
             PhoneProblem::NotMainland => "只接受中国大陆电话号码（+86）".to_string(),
@@ -341,7 +446,12 @@ pub struct PhoneError {
 
 impl PhoneError {
     pub fn to_field_error(&self, field: impl Into<String>) -> FieldError {
-        FieldError::new(field, self.problem.code(), self.problem.message_zh(), self.problem.message_en())
+        FieldError::new(
+            field,
+            self.problem.code(),
+            self.problem.message_zh(),
+            self.problem.message_en(),
+        )
     }
 }
 
@@ -359,12 +469,17 @@ impl PhoneNumber {
             return refuse(PhoneProblem::FullWidthDigits);
         }
         let lower = trimmed.to_lowercase();
-        let (main, extension) = match ["转", "分机", "ext.", "ext"].iter().find_map(|marker| lower.split_once(marker)) {
+        let (main, extension) = match ["转", "分机", "ext.", "ext"]
+            .iter()
+            .find_map(|marker| lower.split_once(marker))
+        {
             Some((main, extension)) => (main.to_string(), Some(extension.trim().to_string())),
             None => (lower, None),
         };
         if let Some(extension) = &extension
-            && (extension.is_empty() || extension.len() > 6 || !extension.bytes().all(|b| b.is_ascii_digit()))
+            && (extension.is_empty()
+                || extension.len() > 6
+                || !extension.bytes().all(|b| b.is_ascii_digit()))
         {
             return refuse(PhoneProblem::BadExtension);
         }
@@ -400,12 +515,19 @@ impl PhoneNumber {
                 return refuse(PhoneProblem::ExtensionOnMobile);
             }
             if digits.len() != 11 {
-                return refuse(PhoneProblem::MobileLength { found: digits.len() });
+                return refuse(PhoneProblem::MobileLength {
+                    found: digits.len(),
+                });
             }
             if !matches!(digits.as_bytes().get(1), Some(b'3'..=b'9')) {
                 return refuse(PhoneProblem::MobilePrefix);
             }
-            return Ok(PhoneNumber { kind: PhoneKind::Mobile, area_code: digits, number: String::new(), extension: None });
+            return Ok(PhoneNumber {
+                kind: PhoneKind::Mobile,
+                area_code: digits,
+                number: String::new(),
+                extension: None,
+            });
         }
         if international {
             // Dialled from abroad the area code loses its leading 0: +86 10 12345678 is 010-12345678.
@@ -414,16 +536,26 @@ impl PhoneNumber {
         if !digits.starts_with('0') {
             return refuse(PhoneProblem::MissingAreaCode);
         }
-        let area_length = if digits.starts_with("010") || digits.starts_with("02") { 3 } else { 4 };
+        let area_length = if digits.starts_with("010") || digits.starts_with("02") {
+            3
+        } else {
+            4
+        };
         if digits.len() <= area_length {
             return refuse(PhoneProblem::LandlineNumber);
         }
         let (area_code, number) = digits.split_at(area_length);
-        let number_ok = (7..=8).contains(&number.len()) && !number.starts_with('0') && !number.starts_with('1');
+        let number_ok =
+            (7..=8).contains(&number.len()) && !number.starts_with('0') && !number.starts_with('1');
         if !number_ok {
             return refuse(PhoneProblem::LandlineNumber);
         }
-        Ok(PhoneNumber { kind: PhoneKind::Landline, area_code: area_code.to_string(), number: number.to_string(), extension })
+        Ok(PhoneNumber {
+            kind: PhoneKind::Landline,
+            area_code: area_code.to_string(),
+            number: number.to_string(),
+            extension,
+        })
     }
 
     pub fn kind(&self) -> PhoneKind {
@@ -435,7 +567,11 @@ impl PhoneNumber {
         match self.kind {
             PhoneKind::Mobile => self.area_code.clone(),
             PhoneKind::Landline => {
-                let extension = self.extension.as_deref().map(|e| format!("转{e}")).unwrap_or_default();
+                let extension = self
+                    .extension
+                    .as_deref()
+                    .map(|e| format!("转{e}"))
+                    .unwrap_or_default();
                 format!("{}-{}{extension}", self.area_code, self.number)
             }
         }
@@ -447,7 +583,11 @@ impl PhoneNumber {
             PhoneKind::Mobile => format!("{}****{}", &self.area_code[0..3], &self.area_code[7..11]),
             PhoneKind::Landline => {
                 let hidden = "*".repeat(self.number.len() - 4);
-                format!("{}-{hidden}{}", self.area_code, &self.number[self.number.len() - 4..])
+                format!(
+                    "{}-{hidden}{}",
+                    self.area_code,
+                    &self.number[self.number.len() - 4..]
+                )
             }
         }
     }

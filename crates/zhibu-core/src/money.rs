@@ -16,7 +16,9 @@ use crate::validation::FieldError;
 
 /// An amount of money in fen (1 元 = 100 分). Serialized as the integer number of fen, so that an
 /// API client never has to guess a decimal convention.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fen(i64);
@@ -73,9 +75,18 @@ impl Fen {
     /// trailing `元`. Refused: empty text, negative amounts, Chinese numerals, full-width digits,
     /// more than two decimals, misplaced thousands separators, and amounts above [`MAX_PARSED_FEN`].
     pub fn parse(text: &str) -> Result<Fen, MoneyParseError> {
-        let error = |kind| Err(MoneyParseError { kind, input: text.to_string() });
+        let error = |kind| {
+            Err(MoneyParseError {
+                kind,
+                input: text.to_string(),
+            })
+        };
         let mut body = text.trim();
-        body = body.strip_prefix('¥').or_else(|| body.strip_prefix('￥')).unwrap_or(body).trim_start();
+        body = body
+            .strip_prefix('¥')
+            .or_else(|| body.strip_prefix('￥'))
+            .unwrap_or(body)
+            .trim_start();
         body = body.strip_suffix('元').unwrap_or(body).trim_end();
         if body.is_empty() {
             return error(MoneyParseErrorKind::Empty);
@@ -89,12 +100,19 @@ impl Fen {
         // A minus sign is reported as such rather than as "not a number", so that the person knows
         // the amount itself is the problem, not its spelling.
         if let Some(rest) = body.strip_prefix('-').or_else(|| body.strip_prefix('－')) {
-            if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+            if !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+            {
                 return error(MoneyParseErrorKind::Negative);
             }
             return error(MoneyParseErrorKind::NotANumber);
         }
-        if !body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+        if !body
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        {
             return error(MoneyParseErrorKind::NotANumber);
         }
         let (whole, fraction) = match body.split_once('.') {
@@ -148,7 +166,11 @@ fn strip_thousands_separators(whole: &str) -> Option<String> {
     let groups: Vec<&str> = whole.split(',').collect();
     let first_ok = groups.first().is_some_and(|g| (1..=3).contains(&g.len()));
     let rest_ok = groups.iter().skip(1).all(|g| g.len() == 3);
-    if first_ok && rest_ok { Some(groups.concat()) } else { None }
+    if first_ok && rest_ok {
+        Some(groups.concat())
+    } else {
+        None
+    }
 }
 
 fn is_chinese_numeral(c: char) -> bool {
@@ -248,11 +270,19 @@ impl MoneyParseError {
             MoneyParseErrorKind::ChineseNumerals => {
                 format!("金额“{input}”使用了汉字数字，请用阿拉伯数字填写，例如 3000.00")
             }
-            MoneyParseErrorKind::FullWidthDigits => format!("金额“{input}”使用了全角数字，请改用半角数字，例如 3000.00"),
-            MoneyParseErrorKind::TooManyDecimals => format!("金额“{input}”的小数超过两位：金额只能精确到分"),
-            MoneyParseErrorKind::MisplacedSeparator => format!("金额“{input}”的千位分隔符位置不对，例如应写作 3,000.00"),
+            MoneyParseErrorKind::FullWidthDigits => {
+                format!("金额“{input}”使用了全角数字，请改用半角数字，例如 3000.00")
+            }
+            MoneyParseErrorKind::TooManyDecimals => {
+                format!("金额“{input}”的小数超过两位：金额只能精确到分")
+            }
+            MoneyParseErrorKind::MisplacedSeparator => {
+                format!("金额“{input}”的千位分隔符位置不对，例如应写作 3,000.00")
+            }
             MoneyParseErrorKind::TooLarge => format!("金额“{input}”过大，请核对"),
-            MoneyParseErrorKind::NotANumber => format!("“{input}”不是金额，请填写以元为单位的数字，例如 3000.00"),
+            MoneyParseErrorKind::NotANumber => {
+                format!("“{input}”不是金额，请填写以元为单位的数字，例如 3000.00")
+            }
         }
     }
 
@@ -260,20 +290,32 @@ impl MoneyParseError {
         let input = &self.input;
         match self.kind {
             MoneyParseErrorKind::Empty => "the amount is required".to_string(),
-            MoneyParseErrorKind::Negative => format!("the amount \"{input}\" is negative: amounts cannot be below zero"),
+            MoneyParseErrorKind::Negative => {
+                format!("the amount \"{input}\" is negative: amounts cannot be below zero")
+            }
             MoneyParseErrorKind::ChineseNumerals => {
-                format!("the amount \"{input}\" is written in Chinese numerals: write it in digits, e.g. 3000.00")
+                format!(
+                    "the amount \"{input}\" is written in Chinese numerals: write it in digits, e.g. 3000.00"
+                )
             }
             MoneyParseErrorKind::FullWidthDigits => {
-                format!("the amount \"{input}\" uses full-width digits: use ordinary digits, e.g. 3000.00")
+                format!(
+                    "the amount \"{input}\" uses full-width digits: use ordinary digits, e.g. 3000.00"
+                )
             }
             MoneyParseErrorKind::TooManyDecimals => {
-                format!("the amount \"{input}\" has more than two decimals: amounts are exact to the fen")
+                format!(
+                    "the amount \"{input}\" has more than two decimals: amounts are exact to the fen"
+                )
             }
             MoneyParseErrorKind::MisplacedSeparator => {
-                format!("the amount \"{input}\" has a misplaced thousands separator, e.g. write 3,000.00")
+                format!(
+                    "the amount \"{input}\" has a misplaced thousands separator, e.g. write 3,000.00"
+                )
             }
-            MoneyParseErrorKind::TooLarge => format!("the amount \"{input}\" is too large; please check it"),
+            MoneyParseErrorKind::TooLarge => {
+                format!("the amount \"{input}\" is too large; please check it")
+            }
             MoneyParseErrorKind::NotANumber => {
                 format!("\"{input}\" is not an amount: write a number of yuan, e.g. 3000.00")
             }
@@ -334,10 +376,18 @@ mod tests {
 
     #[test]
     fn display_is_yuan_with_two_decimals_and_reads_back() {
-        for (fen, shown) in [(300_001, "3000.01元"), (20, "0.20元"), (0, "0.00元"), (-50, "-0.50元")] {
+        for (fen, shown) in [
+            (300_001, "3000.01元"),
+            (20, "0.20元"),
+            (0, "0.00元"),
+            (-50, "-0.50元"),
+        ] {
             assert_eq!(Fen::from_fen(fen).to_string(), shown);
         }
-        assert_eq!(Fen::parse(&Fen::from_fen(300_001).to_string()), Ok(Fen::from_fen(300_001)));
+        assert_eq!(
+            Fen::parse(&Fen::from_fen(300_001).to_string()),
+            Ok(Fen::from_fen(300_001))
+        );
     }
 
     #[test]
@@ -346,6 +396,9 @@ mod tests {
         assert!(error.message_zh().contains("三千") && error.message_zh().contains("阿拉伯数字"));
         assert!(error.message_en().contains("Chinese numerals"));
         let field = error.to_field_error("rows[3].monthly_base");
-        assert_eq!((field.field.as_str(), field.code.as_str()), ("rows[3].monthly_base", "amount_chinese_numerals"));
+        assert_eq!(
+            (field.field.as_str(), field.code.as_str()),
+            ("rows[3].monthly_base", "amount_chinese_numerals")
+        );
     }
 }

@@ -41,7 +41,10 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Period, PeriodLength, china_date};
-use crate::domain::{CommitteeTerm, HeartToHeartTalk, LeadershipForm, Meeting, MeetingKind, Org, OrgId, OrgLevel, RecordKind, Stored};
+use crate::domain::{
+    CommitteeTerm, HeartToHeartTalk, LeadershipForm, Meeting, MeetingKind, Org, OrgId, OrgLevel,
+    RecordKind, Stored,
+};
 use crate::engine::{EvidenceRecord, Snapshot};
 
 /// The thresholds of the facts. Every field has a default; a settings file may name only the ones
@@ -69,7 +72,13 @@ pub struct RegularityParameters {
 
 impl Default for RegularityParameters {
     fn default() -> RegularityParameters {
-        RegularityParameters { late_entry_days: 30, burst_window_days: 31, burst_min_count: 3, same_day_entry_min: 4, same_day_entry_min_months: 3 }
+        RegularityParameters {
+            late_entry_days: 30,
+            burst_window_days: 31,
+            burst_min_count: 3,
+            same_day_entry_min: 4,
+            same_day_entry_min_months: 3,
+        }
     }
 }
 
@@ -230,27 +239,49 @@ impl RegularityReport {
 
 /// The regularity facts of `branch` for `year`, as of `today`. `None` when the snapshot holds no
 /// branch (an org of level `Branch`) with that id, or the year is outside the calendar's range.
-pub fn regularity_facts(snapshot: &Snapshot, branch: OrgId, year: i32, today: NaiveDate, parameters: RegularityParameters) -> Option<RegularityReport> {
+pub fn regularity_facts(
+    snapshot: &Snapshot,
+    branch: OrgId,
+    year: i32,
+    today: NaiveDate,
+    parameters: RegularityParameters,
+) -> Option<RegularityReport> {
     let records = Records::build(snapshot);
-    let branch = records.orgs.get(&branch).copied().filter(|org| org.body.level == OrgLevel::Branch)?;
+    let branch = records
+        .orgs
+        .get(&branch)
+        .copied()
+        .filter(|org| org.body.level == OrgLevel::Branch)?;
     branch_report(&records, branch, year, today, parameters)
 }
 
 /// The regularity facts of every branch in `root`'s subtree (including `root` if it is a branch)
 /// that existed during `year`, ordered by branch id. The snapshot is indexed once, so this is the
 /// call for a committee's page.
-pub fn regularity_facts_for_subtree(snapshot: &Snapshot, root: OrgId, year: i32, today: NaiveDate, parameters: RegularityParameters) -> Vec<RegularityReport> {
+pub fn regularity_facts_for_subtree(
+    snapshot: &Snapshot,
+    root: OrgId,
+    year: i32,
+    today: NaiveDate,
+    parameters: RegularityParameters,
+) -> Vec<RegularityReport> {
     let records = Records::build(snapshot);
     let mut branches: Vec<&Stored<Org>> = records
         .orgs
         .values()
         .copied()
         .filter(|org| org.body.level == OrgLevel::Branch)
-        .filter(|org| org.body.established_on.year() <= year && org.body.dissolved_on.is_none_or(|end| end.year() >= year))
+        .filter(|org| {
+            org.body.established_on.year() <= year
+                && org.body.dissolved_on.is_none_or(|end| end.year() >= year)
+        })
         .filter(|org| records.is_within(OrgId(org.id), root))
         .collect();
     branches.sort_by_key(|org| org.id);
-    branches.into_iter().filter_map(|branch| branch_report(&records, branch, year, today, parameters)).collect()
+    branches
+        .into_iter()
+        .filter_map(|branch| branch_report(&records, branch, year, today, parameters))
+        .collect()
 }
 
 /// The snapshot's meetings, talks, terms and groups, looked up by org.
@@ -267,8 +298,13 @@ struct Records<'a> {
 
 impl<'a> Records<'a> {
     fn build(snapshot: &'a Snapshot) -> Records<'a> {
-        let mut records =
-            Records { orgs: HashMap::new(), groups: HashMap::new(), terms: HashMap::new(), meetings: HashMap::new(), talks: HashMap::new() };
+        let mut records = Records {
+            orgs: HashMap::new(),
+            groups: HashMap::new(),
+            terms: HashMap::new(),
+            meetings: HashMap::new(),
+            talks: HashMap::new(),
+        };
         for org in &snapshot.orgs {
             records.orgs.insert(OrgId(org.id), org);
             if org.body.level == OrgLevel::PartyGroup
@@ -282,19 +318,31 @@ impl<'a> Records<'a> {
             groups.dedup_by_key(|group| group.id);
         }
         for term in &snapshot.committee_terms {
-            records.terms.entry(term.body.org_id).or_default().push(term);
+            records
+                .terms
+                .entry(term.body.org_id)
+                .or_default()
+                .push(term);
         }
         for terms in records.terms.values_mut() {
             terms.sort_by_key(|term| (term.body.elected_on, term.id));
         }
         for meeting in &snapshot.meetings {
-            records.meetings.entry(meeting.body.org_id).or_default().push(meeting);
+            records
+                .meetings
+                .entry(meeting.body.org_id)
+                .or_default()
+                .push(meeting);
         }
         for meetings in records.meetings.values_mut() {
             meetings.sort_by_key(|meeting| (meeting.event_date, meeting.id));
         }
         for talk in &snapshot.talks {
-            records.talks.entry(talk.body.org_id).or_default().push(talk);
+            records
+                .talks
+                .entry(talk.body.org_id)
+                .or_default()
+                .push(talk);
         }
         for talks in records.talks.values_mut() {
             talks.sort_by_key(|talk| (talk.event_date, talk.id));
@@ -316,7 +364,10 @@ impl<'a> Records<'a> {
     }
 
     fn meetings_of(&self, org: OrgId) -> &[&'a Stored<Meeting>] {
-        self.meetings.get(&org).map(Vec::as_slice).unwrap_or_default()
+        self.meetings
+            .get(&org)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Whether the term in force on `date` (the latest election on or before it) is a committee.
@@ -351,7 +402,13 @@ impl EnteredRecord {
     }
 
     fn evidence(&self, note_zh: String, note_en: String) -> EvidenceRecord {
-        EvidenceRecord { kind: self.kind, id: self.id, date: self.event_date, note_zh, note_en }
+        EvidenceRecord {
+            kind: self.kind,
+            id: self.id,
+            date: self.event_date,
+            note_zh,
+            note_en,
+        }
     }
 }
 
@@ -362,10 +419,17 @@ struct Duty<'a> {
 }
 
 fn is_active_through(org: &Org, period: &Period) -> bool {
-    org.established_on <= period.first_day && org.dissolved_on.is_none_or(|end| end > period.last_day)
+    org.established_on <= period.first_day
+        && org.dissolved_on.is_none_or(|end| end > period.last_day)
 }
 
-fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: NaiveDate, parameters: RegularityParameters) -> Option<RegularityReport> {
+fn branch_report(
+    records: &Records<'_>,
+    branch: &Stored<Org>,
+    year: i32,
+    today: NaiveDate,
+    parameters: RegularityParameters,
+) -> Option<RegularityReport> {
     let year_start = NaiveDate::from_ymd_opt(year, 1, 1)?;
     let year_end = NaiveDate::from_ymd_opt(year, 12, 31)?;
     let branch_id = OrgId(branch.id);
@@ -373,7 +437,11 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
     let kept_from = china_date(branch.first_entered_at);
     let groups: Vec<&Stored<Org>> = records.groups.get(&branch_id).cloned().unwrap_or_default();
     let months = Period::overlapping(PeriodLength::Month, year_start, year_end);
-    let judged = |month: &Period| month.last_day < today && month.last_day >= kept_from && is_active_through(&branch.body, month);
+    let judged = |month: &Period| {
+        month.last_day < today
+            && month.last_day >= kept_from
+            && is_active_through(&branch.body, month)
+    };
 
     // Every meeting of the branch and its groups, in date order.
     let mut meetings: Vec<&Stored<Meeting>> = records.meetings_of(branch_id).to_vec();
@@ -385,15 +453,35 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
     // The year's meetings and talks for the entry-timing facts.
     let mut entered: Vec<EnteredRecord> = Vec::new();
     let mut imported_records = 0_u32;
-    let talks = records.talks.get(&branch_id).map(Vec::as_slice).unwrap_or_default();
+    let talks = records
+        .talks
+        .get(&branch_id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let candidates = meetings
         .iter()
         .map(|meeting| {
             let (what_zh, what_en) = meeting_label(&meeting.body);
-            (RecordKind::Meeting, meeting.id, meeting.body.org_id, meeting.event_date, meeting.first_entered_at, what_zh, what_en)
+            (
+                RecordKind::Meeting,
+                meeting.id,
+                meeting.body.org_id,
+                meeting.event_date,
+                meeting.first_entered_at,
+                what_zh,
+                what_en,
+            )
         })
         .chain(talks.iter().map(|talk| {
-            (RecordKind::Talk, talk.id, branch_id, talk.event_date, talk.first_entered_at, "谈心谈话".to_string(), "heart-to-heart talk".to_string())
+            (
+                RecordKind::Talk,
+                talk.id,
+                branch_id,
+                talk.event_date,
+                talk.first_entered_at,
+                "谈心谈话".to_string(),
+                "heart-to-heart talk".to_string(),
+            )
         }));
     for (kind, id, org, event_date, entered_at, what_zh, what_en) in candidates {
         if event_date.year() != year {
@@ -403,8 +491,20 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
             imported_records += 1;
             continue;
         }
-        let org_name = records.orgs.get(&org).map_or_else(|| branch_name.clone(), |org| org.body.name.clone());
-        entered.push(EnteredRecord { kind, id, org, org_name, event_date, entered_at, what_zh, what_en });
+        let org_name = records
+            .orgs
+            .get(&org)
+            .map_or_else(|| branch_name.clone(), |org| org.body.name.clone());
+        entered.push(EnteredRecord {
+            kind,
+            id,
+            org,
+            org_name,
+            event_date,
+            entered_at,
+            what_zh,
+            what_en,
+        });
     }
     entered.sort_by_key(|record| (record.event_date, record.kind, record.id));
 
@@ -414,8 +514,20 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
 
     // The monthly duties: the committee meeting and the themed Party day of the branch, and each
     // group's meeting.
-    let mut duties = vec![Duty { kind: MeetingKind::CommitteeMeeting, holder: branch }, Duty { kind: MeetingKind::ThemedPartyDay, holder: branch }];
-    duties.extend(groups.iter().map(|group| Duty { kind: MeetingKind::GroupMeeting, holder: group }));
+    let mut duties = vec![
+        Duty {
+            kind: MeetingKind::CommitteeMeeting,
+            holder: branch,
+        },
+        Duty {
+            kind: MeetingKind::ThemedPartyDay,
+            holder: branch,
+        },
+    ];
+    duties.extend(groups.iter().map(|group| Duty {
+        kind: MeetingKind::GroupMeeting,
+        holder: group,
+    }));
     let owes = |duty: &Duty<'_>, month: &Period| match duty.kind {
         MeetingKind::CommitteeMeeting => records.has_committee_on(branch_id, month.first_day),
         MeetingKind::GroupMeeting => is_active_through(&duty.holder.body, month),
@@ -426,7 +538,11 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
             .meetings_of(OrgId(duty.holder.id))
             .iter()
             .copied()
-            .filter(|meeting| meeting.body.is_kind(duty.kind) && first <= meeting.event_date && meeting.event_date <= last)
+            .filter(|meeting| {
+                meeting.body.is_kind(duty.kind)
+                    && first <= meeting.event_date
+                    && meeting.event_date <= last
+            })
             .collect()
     };
 
@@ -436,7 +552,10 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
         let mut tally = (0_u32, 0_u32);
         let mut months_without = Vec::new();
         let mut evidence = Vec::new();
-        for month in months.iter().filter(|month| judged(month) && owes(duty, month)) {
+        for month in months
+            .iter()
+            .filter(|month| judged(month) && owes(duty, month))
+        {
             let held = held_in(duty, month.first_day, month.last_day);
             tally.0 += 1;
             let entry = owed_by_month.entry(month.first_day).or_default();
@@ -462,10 +581,23 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
         }
         let holder_name = duty.holder.body.name.clone();
         let (verb_zh, count_zh) = duty_verb_zh(duty.kind);
-        let mut sentence_zh = format!("{holder_name}{}：{year}年已过的月份中{}个月应{verb_zh}，当月{verb_zh}的有{}个月", duty.kind.name_zh(), tally.0, tally.1);
-        let mut sentence_en = format!("{holder_name}, {}: owed in {} ended months of {year}, held in its own month in {}", duty.kind.name_en(), tally.0, tally.1);
+        let mut sentence_zh = format!(
+            "{holder_name}{}：{year}年已过的月份中{}个月应{verb_zh}，当月{verb_zh}的有{}个月",
+            duty.kind.name_zh(),
+            tally.0,
+            tally.1
+        );
+        let mut sentence_en = format!(
+            "{holder_name}, {}: owed in {} ended months of {year}, held in its own month in {}",
+            duty.kind.name_en(),
+            tally.0,
+            tally.1
+        );
         if !months_without.is_empty() {
-            sentence_zh.push_str(&format!("；{}当月没有{count_zh}", months_zh(&months_without)));
+            sentence_zh.push_str(&format!(
+                "；{}当月没有{count_zh}",
+                months_zh(&months_without)
+            ));
             sentence_en.push_str(&format!("; none in {}", months_without.join(", ")));
         }
         sentence_zh.push('。');
@@ -488,16 +620,23 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
     let window_days = i64::from(parameters.burst_window_days.max(1));
     for duty in &duties {
         for quarter in quarters.iter().filter(|quarter| quarter.first_day <= today) {
-            let window_first = (quarter.last_day - Duration::days(window_days - 1)).max(quarter.first_day);
+            let window_first =
+                (quarter.last_day - Duration::days(window_days - 1)).max(quarter.first_day);
             let in_window = held_in(duty, window_first, quarter.last_day);
             if (in_window.len() as u64) < u64::from(parameters.burst_min_count.max(1)) {
                 continue;
             }
-            let look_back_first = if quarter.last_day == year_end { year_start } else { quarter.first_day };
+            let look_back_first = if quarter.last_day == year_end {
+                year_start
+            } else {
+                quarter.first_day
+            };
             let last_month = Period::containing(PeriodLength::Month, quarter.last_day);
             let months_without: Vec<String> = months
                 .iter()
-                .filter(|month| look_back_first <= month.first_day && month.first_day < last_month.first_day)
+                .filter(|month| {
+                    look_back_first <= month.first_day && month.first_day < last_month.first_day
+                })
                 .filter(|month| judged(month) && owes(duty, month))
                 .filter(|month| held_in(duty, month.first_day, month.last_day).is_empty())
                 .map(Period::label)
@@ -508,8 +647,14 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
             let holder_name = duty.holder.body.name.clone();
             let count = in_window.len() as u32;
             let (verb_zh, _) = duty_verb_zh(duty.kind);
-            let held_dates_zh: Vec<String> = in_window.iter().map(|meeting| date_zh(meeting.event_date)).collect();
-            let held_dates_en: Vec<String> = in_window.iter().map(|meeting| meeting.event_date.to_string()).collect();
+            let held_dates_zh: Vec<String> = in_window
+                .iter()
+                .map(|meeting| date_zh(meeting.event_date))
+                .collect();
+            let held_dates_en: Vec<String> = in_window
+                .iter()
+                .map(|meeting| meeting.event_date.to_string())
+                .collect();
             let sentence_zh = format!(
                 "{holder_name}{}：{}没有{verb_zh}，{}至{}集中{verb_zh}{count}次（{}）。",
                 duty.kind.name_zh(),
@@ -531,12 +676,27 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
                     kind: RecordKind::Meeting,
                     id: meeting.id,
                     date: meeting.event_date,
-                    note_zh: format!("{}，在{}的最后{}天内举行", duty.kind.name_zh(), quarter.label_zh(), window_days),
-                    note_en: format!("{}, held in the last {} days of {}", duty.kind.name_en(), window_days, quarter.label()),
+                    note_zh: format!(
+                        "{}，在{}的最后{}天内举行",
+                        duty.kind.name_zh(),
+                        quarter.label_zh(),
+                        window_days
+                    ),
+                    note_en: format!(
+                        "{}, held in the last {} days of {}",
+                        duty.kind.name_en(),
+                        window_days,
+                        quarter.label()
+                    ),
                 })
                 .collect();
             facts.push(RegularityFact {
-                key: format!("duty_burst|{}|{}|{}", duty.holder.id, meeting_kind_code(duty.kind), quarter.label()),
+                key: format!(
+                    "duty_burst|{}|{}|{}",
+                    duty.holder.id,
+                    meeting_kind_code(duty.kind),
+                    quarter.label()
+                ),
                 org_id: OrgId(duty.holder.id),
                 org_name: holder_name,
                 period: *quarter,
@@ -556,11 +716,18 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
 
     // Months without any meeting of the branch or its groups.
     for month in months.iter().filter(|month| judged(month)) {
-        if meetings.iter().any(|meeting| month.contains(meeting.event_date)) {
+        if meetings
+            .iter()
+            .any(|meeting| month.contains(meeting.event_date))
+        {
             continue;
         }
         let mut evidence = Vec::new();
-        if let Some(before) = meetings.iter().rev().find(|meeting| meeting.event_date < month.first_day) {
+        if let Some(before) = meetings
+            .iter()
+            .rev()
+            .find(|meeting| meeting.event_date < month.first_day)
+        {
             let (what_zh, what_en) = meeting_label(&before.body);
             evidence.push(EvidenceRecord {
                 kind: RecordKind::Meeting,
@@ -570,7 +737,10 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
                 note_en: format!("the last meeting before: {what_en}"),
             });
         }
-        if let Some(after) = meetings.iter().find(|meeting| meeting.event_date > month.last_day) {
+        if let Some(after) = meetings
+            .iter()
+            .find(|meeting| meeting.event_date > month.last_day)
+        {
             let (what_zh, what_en) = meeting_label(&after.body);
             evidence.push(EvidenceRecord {
                 kind: RecordKind::Meeting,
@@ -585,9 +755,17 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
             org_id: branch_id,
             org_name: branch_name.clone(),
             period: *month,
-            detail: FactDetail::MonthWithoutOrgLife { month: month.label() },
-            sentence_zh: format!("{}，{branch_name}及其党小组没有召开任何会议。", month.label_zh()),
-            sentence_en: format!("In {}, {branch_name} and its party groups held no meeting of any kind.", month.label()),
+            detail: FactDetail::MonthWithoutOrgLife {
+                month: month.label(),
+            },
+            sentence_zh: format!(
+                "{}，{branch_name}及其党小组没有召开任何会议。",
+                month.label_zh()
+            ),
+            sentence_en: format!(
+                "In {}, {branch_name} and its party groups held no meeting of any kind.",
+                month.label()
+            ),
             evidence,
         });
     }
@@ -600,18 +778,37 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
     let month_rows = months
         .iter()
         .map(|month| {
-            let in_month: Vec<&EnteredRecord> = entered.iter().filter(|record| month.contains(record.event_date)).collect();
-            let (duties_owed, duties_done_in_own_month) = owed_by_month.get(&month.first_day).copied().unwrap_or_default();
-            let month_of_last_day = |period: &Period| Period::containing(PeriodLength::Month, period.last_day).first_day == month.first_day;
+            let in_month: Vec<&EnteredRecord> = entered
+                .iter()
+                .filter(|record| month.contains(record.event_date))
+                .collect();
+            let (duties_owed, duties_done_in_own_month) = owed_by_month
+                .get(&month.first_day)
+                .copied()
+                .unwrap_or_default();
+            let month_of_last_day = |period: &Period| {
+                Period::containing(PeriodLength::Month, period.last_day).first_day
+                    == month.first_day
+            };
             MonthTrend {
                 month: *month,
                 judged: judged(month),
-                meetings_held: meetings.iter().filter(|meeting| month.contains(meeting.event_date)).count() as u32,
+                meetings_held: meetings
+                    .iter()
+                    .filter(|meeting| month.contains(meeting.event_date))
+                    .count() as u32,
                 records: in_month.len() as u32,
-                records_entered_late: in_month.iter().filter(|record| record.delay_days() >= threshold).count() as u32,
+                records_entered_late: in_month
+                    .iter()
+                    .filter(|record| record.delay_days() >= threshold)
+                    .count() as u32,
                 duties_owed,
                 duties_done_in_own_month,
-                fact_keys: facts.iter().filter(|fact| month_of_last_day(&fact.period)).map(|fact| fact.key.clone()).collect(),
+                fact_keys: facts
+                    .iter()
+                    .filter(|fact| month_of_last_day(&fact.period))
+                    .map(|fact| fact.key.clone())
+                    .collect(),
             }
         })
         .collect();
@@ -632,10 +829,18 @@ fn branch_report(records: &Records<'_>, branch: &Stored<Org>, year: i32, today: 
 }
 
 /// A fact per late record, and the share of late records.
-fn late_entry_facts(entered: &[EnteredRecord], year: i32, parameters: RegularityParameters, facts: &mut Vec<RegularityFact>) -> LateEntryShare {
+fn late_entry_facts(
+    entered: &[EnteredRecord],
+    year: i32,
+    parameters: RegularityParameters,
+    facts: &mut Vec<RegularityFact>,
+) -> LateEntryShare {
     let threshold = i64::from(parameters.late_entry_days);
     let mut late = 0_u32;
-    for record in entered.iter().filter(|record| record.delay_days() >= threshold) {
+    for record in entered
+        .iter()
+        .filter(|record| record.delay_days() >= threshold)
+    {
         late += 1;
         let entered_on = record.entered_on();
         let delay_days = record.delay_days();
@@ -664,40 +869,80 @@ fn late_entry_facts(entered: &[EnteredRecord], year: i32, parameters: Regularity
                 record.what_en, record.event_date, record.id
             ),
             evidence: vec![record.evidence(
-                format!("{}，于{}录入，晚{delay_days}天", record.what_zh, date_zh(entered_on)),
-                format!("{}, entered on {entered_on}, {delay_days} days later", record.what_en),
+                format!(
+                    "{}，于{}录入，晚{delay_days}天",
+                    record.what_zh,
+                    date_zh(entered_on)
+                ),
+                format!(
+                    "{}, entered on {entered_on}, {delay_days} days later",
+                    record.what_en
+                ),
             )],
         });
     }
     let considered = entered.len() as u32;
-    let percent = (considered > 0).then(|| (u64::from(late) * 100 + u64::from(considered) / 2) / u64::from(considered)).map(|value| value as u32);
+    let percent = (considered > 0)
+        .then(|| (u64::from(late) * 100 + u64::from(considered) / 2) / u64::from(considered))
+        .map(|value| value as u32);
     let threshold_days = parameters.late_entry_days;
     let (sentence_zh, sentence_en) = match percent {
         Some(_) if late == 0 => (
-            format!("{year}年的{considered}条会议和谈心谈话记录都在活动后{threshold_days}天内录入。"),
-            format!("All {considered} meeting and talk records of {year} were entered within {threshold_days} days of the event."),
+            format!(
+                "{year}年的{considered}条会议和谈心谈话记录都在活动后{threshold_days}天内录入。"
+            ),
+            format!(
+                "All {considered} meeting and talk records of {year} were entered within {threshold_days} days of the event."
+            ),
         ),
         Some(percent) => (
-            format!("{year}年的{considered}条会议和谈心谈话记录中，有{late}条在活动后满{threshold_days}天才录入（{percent}%）。"),
-            format!("Of the {considered} meeting and talk records of {year}, {late} were entered {threshold_days} or more days after the event ({percent}%)."),
+            format!(
+                "{year}年的{considered}条会议和谈心谈话记录中，有{late}条在活动后满{threshold_days}天才录入（{percent}%）。"
+            ),
+            format!(
+                "Of the {considered} meeting and talk records of {year}, {late} were entered {threshold_days} or more days after the event ({percent}%)."
+            ),
         ),
-        None => (format!("{year}年还没有录入会议或谈心谈话记录。"), format!("No meeting or talk records of {year} have been entered yet.")),
+        None => (
+            format!("{year}年还没有录入会议或谈心谈话记录。"),
+            format!("No meeting or talk records of {year} have been entered yet."),
+        ),
     };
-    LateEntryShare { threshold_days, considered, late, percent, sentence_zh, sentence_en }
+    LateEntryShare {
+        threshold_days,
+        considered,
+        late,
+        percent,
+        sentence_zh,
+        sentence_en,
+    }
 }
 
 /// A fact per day on which records of many months were entered together.
-fn entry_batch_facts(entered: &[EnteredRecord], branch: &Stored<Org>, parameters: RegularityParameters, facts: &mut Vec<RegularityFact>) {
+fn entry_batch_facts(
+    entered: &[EnteredRecord],
+    branch: &Stored<Org>,
+    parameters: RegularityParameters,
+    facts: &mut Vec<RegularityFact>,
+) {
     let mut by_day: BTreeMap<NaiveDate, Vec<&EnteredRecord>> = BTreeMap::new();
     for record in entered {
         by_day.entry(record.entered_on()).or_default().push(record);
     }
     for (day, batch) in by_day {
-        let months: BTreeSet<(i32, u32)> = batch.iter().map(|record| (record.event_date.year(), record.event_date.month())).collect();
-        if (batch.len() as u64) < u64::from(parameters.same_day_entry_min.max(1)) || (months.len() as u64) < u64::from(parameters.same_day_entry_min_months.max(1)) {
+        let months: BTreeSet<(i32, u32)> = batch
+            .iter()
+            .map(|record| (record.event_date.year(), record.event_date.month()))
+            .collect();
+        if (batch.len() as u64) < u64::from(parameters.same_day_entry_min.max(1))
+            || (months.len() as u64) < u64::from(parameters.same_day_entry_min_months.max(1))
+        {
             continue;
         }
-        let event_months: Vec<String> = months.iter().map(|(year, month)| format!("{year}-{month:02}")).collect();
+        let event_months: Vec<String> = months
+            .iter()
+            .map(|(year, month)| format!("{year}-{month:02}"))
+            .collect();
         let count = batch.len();
         let month_count = event_months.len();
         let first = event_months.first().cloned().unwrap_or_default();
@@ -710,8 +955,16 @@ fn entry_batch_facts(entered: &[EnteredRecord], branch: &Stored<Org>, parameters
             .iter()
             .map(|record| {
                 record.evidence(
-                    format!("{}，{}举行，于{}录入", record.what_zh, date_zh(record.event_date), date_zh(day)),
-                    format!("{} of {}, entered on {day}", record.what_en, record.event_date),
+                    format!(
+                        "{}，{}举行，于{}录入",
+                        record.what_zh,
+                        date_zh(record.event_date),
+                        date_zh(day)
+                    ),
+                    format!(
+                        "{} of {}, entered on {day}",
+                        record.what_en, record.event_date
+                    ),
                 )
             })
             .collect();
@@ -801,14 +1054,24 @@ mod tests {
             MeetingKind::OrgLifeMeeting,
             MeetingKind::MemberAppraisal,
         ] {
-            assert_eq!(serde_json::to_value(kind).expect("serialize"), serde_json::Value::String(meeting_kind_code(kind).into()));
+            assert_eq!(
+                serde_json::to_value(kind).expect("serialize"),
+                serde_json::Value::String(meeting_kind_code(kind).into())
+            );
         }
     }
 
     #[test]
     fn parameters_read_from_a_partial_settings_file() {
-        let parameters: RegularityParameters = serde_json::from_str(r#"{"late_entry_days": 14}"#).expect("parse");
-        assert_eq!(parameters, RegularityParameters { late_entry_days: 14, ..RegularityParameters::default() });
+        let parameters: RegularityParameters =
+            serde_json::from_str(r#"{"late_entry_days": 14}"#).expect("parse");
+        assert_eq!(
+            parameters,
+            RegularityParameters {
+                late_entry_days: 14,
+                ..RegularityParameters::default()
+            }
+        );
         assert!(serde_json::from_str::<RegularityParameters>(r#"{"late_days": 14}"#).is_err());
     }
 }

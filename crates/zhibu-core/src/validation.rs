@@ -15,8 +15,18 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: &str, message_zh: impl Into<String>, message_en: impl Into<String>) -> Self {
-        FieldError { field: field.into(), code: code.to_string(), message_zh: message_zh.into(), message_en: message_en.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: &str,
+        message_zh: impl Into<String>,
+        message_en: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.to_string(),
+            message_zh: message_zh.into(),
+            message_en: message_en.into(),
+        }
     }
 }
 
@@ -33,15 +43,24 @@ impl ValidationErrors {
     }
 
     pub fn single(error: FieldError) -> Self {
-        ValidationErrors { errors: vec![error] }
+        ValidationErrors {
+            errors: vec![error],
+        }
     }
 
     pub fn push(&mut self, error: FieldError) {
         self.errors.push(error);
     }
 
-    pub fn add(&mut self, field: impl Into<String>, code: &str, message_zh: impl Into<String>, message_en: impl Into<String>) {
-        self.errors.push(FieldError::new(field, code, message_zh, message_en));
+    pub fn add(
+        &mut self,
+        field: impl Into<String>,
+        code: &str,
+        message_zh: impl Into<String>,
+        message_en: impl Into<String>,
+    ) {
+        self.errors
+            .push(FieldError::new(field, code, message_zh, message_en));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -57,7 +76,11 @@ impl ValidationErrors {
     }
 
     pub fn into_result(self) -> Result<(), ValidationErrors> {
-        if self.errors.is_empty() { Ok(()) } else { Err(self) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
     }
 }
 
@@ -67,7 +90,11 @@ impl std::fmt::Display for ValidationErrors {
             if index > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}: {} / {}", error.field, error.message_zh, error.message_en)?;
+            write!(
+                f,
+                "{}: {} / {}",
+                error.field, error.message_zh, error.message_en
+            )?;
         }
         Ok(())
     }

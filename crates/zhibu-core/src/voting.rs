@@ -23,11 +23,23 @@ use crate::rules::{Comparison, Ratio};
 use crate::{FieldError, ValidationErrors};
 
 /// 半数 with 超过: more than half.
-pub const MORE_THAN_HALF: Ratio = Ratio { numerator: 1, denominator: 2, comparison: Comparison::MoreThan };
+pub const MORE_THAN_HALF: Ratio = Ratio {
+    numerator: 1,
+    denominator: 2,
+    comparison: Comparison::MoreThan,
+};
 /// 半数以上: at least half.
-pub const AT_LEAST_HALF: Ratio = Ratio { numerator: 1, denominator: 2, comparison: Comparison::AtLeast };
+pub const AT_LEAST_HALF: Ratio = Ratio {
+    numerator: 1,
+    denominator: 2,
+    comparison: Comparison::AtLeast,
+};
 /// 超过应到会人数的4/5 (election quorum).
-pub const MORE_THAN_FOUR_FIFTHS: Ratio = Ratio { numerator: 4, denominator: 5, comparison: Comparison::MoreThan };
+pub const MORE_THAN_FOUR_FIFTHS: Ratio = Ratio {
+    numerator: 4,
+    denominator: 5,
+    comparison: Comparison::MoreThan,
+};
 
 /// Where each voting rule comes from, for messages: (rule id, document, article).
 struct VotingRule {
@@ -124,9 +136,19 @@ fn cite(rule_id: &str) -> (String, String) {
     }
 }
 
-fn rule_error(field: impl Into<String>, rule_id: &str, zh: impl Into<String>, en: impl Into<String>) -> FieldError {
+fn rule_error(
+    field: impl Into<String>,
+    rule_id: &str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> FieldError {
     let (cite_zh, cite_en) = cite(rule_id);
-    FieldError::new(field, rule_id, format!("{}{cite_zh}", zh.into()), format!("{} {cite_en}", en.into()))
+    FieldError::new(
+        field,
+        rule_id,
+        format!("{}{cite_zh}", zh.into()),
+        format!("{} {cite_en}", en.into()),
+    )
 }
 
 /// What a general meeting votes on.
@@ -294,16 +316,30 @@ impl VoteCounts {
             errors.push(rule_error(
                 "present",
                 rules.quorum_rule,
-                format!("实到有表决权的党员{}人多于应到会{}人", self.present, self.expected),
-                format!("{} voting members present is more than the {} expected", self.present, self.expected),
+                format!(
+                    "实到有表决权的党员{}人多于应到会{}人",
+                    self.present, self.expected
+                ),
+                format!(
+                    "{} voting members present is more than the {} expected",
+                    self.present, self.expected
+                ),
             ));
         }
         if self.in_room.total() > u64::from(self.present) {
             errors.push(rule_error(
                 "in_room",
                 rules.passage_rule,
-                format!("收回选票{}张，多于实到有表决权的党员{}人", self.in_room.total(), self.present),
-                format!("{} ballots were counted but only {} voting members were present", self.in_room.total(), self.present),
+                format!(
+                    "收回选票{}张，多于实到有表决权的党员{}人",
+                    self.in_room.total(),
+                    self.present
+                ),
+                format!(
+                    "{} ballots were counted but only {} voting members were present",
+                    self.in_room.total(),
+                    self.present
+                ),
             ));
         }
         if !rules.counts_written_opinions && self.written.total() > 0 {
@@ -330,14 +366,32 @@ impl VoteCounts {
         Ok(self.decision(rules, Vec::new()))
     }
 
-    fn decision(&self, rules: &VoteRules, written_opinions_not_counted: Vec<OpinionNotCounted>) -> VoteDecision {
-        let written_yes_counted = if rules.counts_written_opinions { self.written.yes } else { 0 };
+    fn decision(
+        &self,
+        rules: &VoteRules,
+        written_opinions_not_counted: Vec<OpinionNotCounted>,
+    ) -> VoteDecision {
+        let written_yes_counted = if rules.counts_written_opinions {
+            self.written.yes
+        } else {
+            0
+        };
         let yes_counted = self.in_room.yes + written_yes_counted;
-        let quorum_met = rules.quorum_of_expected.is_met(u64::from(self.present), u64::from(self.expected));
-        let passage_met = rules.passage_of_expected.is_met(u64::from(yes_counted), u64::from(self.expected));
+        let quorum_met = rules
+            .quorum_of_expected
+            .is_met(u64::from(self.present), u64::from(self.expected));
+        let passage_met = rules
+            .passage_of_expected
+            .is_met(u64::from(yes_counted), u64::from(self.expected));
         let passed = quorum_met && passage_met;
-        let (quorum_zh, quorum_en) = (rules.quorum_of_expected.describe_zh(), rules.quorum_of_expected.describe_en());
-        let (passage_zh, passage_en) = (rules.passage_of_expected.describe_zh(), rules.passage_of_expected.describe_en());
+        let (quorum_zh, quorum_en) = (
+            rules.quorum_of_expected.describe_zh(),
+            rules.quorum_of_expected.describe_en(),
+        );
+        let (passage_zh, passage_en) = (
+            rules.passage_of_expected.describe_zh(),
+            rules.passage_of_expected.describe_en(),
+        );
         let (message_zh, message_en) = if !quorum_met {
             let (cite_zh, cite_en) = cite(rules.quorum_rule);
             (
@@ -408,16 +462,30 @@ impl VoteEntitlement {
     pub fn freeze(members: &[(MemberId, &Member)], date: NaiveDate) -> VoteEntitlement {
         let voters = members
             .iter()
-            .filter(|(_, member)| member.status_on(date).is_some_and(|status| status.has_voting_rights()))
+            .filter(|(_, member)| {
+                member
+                    .status_on(date)
+                    .is_some_and(|status| status.has_voting_rights())
+            })
             .map(|(id, _)| *id)
             .collect();
-        VoteEntitlement { frozen_on: date, voters }
+        VoteEntitlement {
+            frozen_on: date,
+            voters,
+        }
     }
 
     /// As [`VoteEntitlement::freeze`], keeping only members who belong to `branch` on `date`.
-    pub fn freeze_in_branch(members: &[(MemberId, &Member)], branch: OrgId, date: NaiveDate) -> VoteEntitlement {
-        let in_branch: Vec<(MemberId, &Member)> =
-            members.iter().filter(|(_, member)| member.branch_on(date) == Some(branch)).map(|(id, member)| (*id, *member)).collect();
+    pub fn freeze_in_branch(
+        members: &[(MemberId, &Member)],
+        branch: OrgId,
+        date: NaiveDate,
+    ) -> VoteEntitlement {
+        let in_branch: Vec<(MemberId, &Member)> = members
+            .iter()
+            .filter(|(_, member)| member.branch_on(date) == Some(branch))
+            .map(|(id, member)| (*id, *member))
+            .collect();
         VoteEntitlement::freeze(&in_branch, date)
     }
 
@@ -509,8 +577,20 @@ pub struct GeneralDecision {
 impl AdmissionVote {
     pub fn count(&self, entitlement: &VoteEntitlement) -> Result<VoteDecision, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        one_candidate(self.candidates.len(), "RECRUIT.MEETING.ONE_BY_ONE", &mut errors);
-        count_member_vote(&VoteRules::ADMISSION, entitlement, self.opened_at, &self.present, &self.written_opinions, self.in_room, errors)
+        one_candidate(
+            self.candidates.len(),
+            "RECRUIT.MEETING.ONE_BY_ONE",
+            &mut errors,
+        );
+        count_member_vote(
+            &VoteRules::ADMISSION,
+            entitlement,
+            self.opened_at,
+            &self.present,
+            &self.written_opinions,
+            self.in_room,
+            errors,
+        )
     }
 }
 
@@ -519,7 +599,11 @@ impl ConversionVote {
         let mut errors = ValidationErrors::new();
         // 第三十二条 applies the admission meeting's requirements to conversion; discussing one person
         // at a time (第二十条) is one of them.
-        one_candidate(self.candidates.len(), "RECRUIT.CONVERSION.PROCEDURE_AND_VOTE", &mut errors);
+        one_candidate(
+            self.candidates.len(),
+            "RECRUIT.CONVERSION.PROCEDURE_AND_VOTE",
+            &mut errors,
+        );
         for (index, candidate) in self.candidates.iter().enumerate() {
             if entitlement.may_vote(*candidate) {
                 errors.push(rule_error(
@@ -530,7 +614,15 @@ impl ConversionVote {
                 ));
             }
         }
-        count_member_vote(&VoteRules::CONVERSION, entitlement, self.opened_at, &self.present, &self.written_opinions, self.in_room, errors)
+        count_member_vote(
+            &VoteRules::CONVERSION,
+            entitlement,
+            self.opened_at,
+            &self.present,
+            &self.written_opinions,
+            self.in_room,
+            errors,
+        )
     }
 }
 
@@ -538,9 +630,22 @@ impl GeneralDecision {
     pub fn count(&self, entitlement: &VoteEntitlement) -> Result<VoteDecision, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.subject.trim().is_empty() {
-            errors.add("subject", "required", "表决事项不能为空", "the subject of the vote is required");
+            errors.add(
+                "subject",
+                "required",
+                "表决事项不能为空",
+                "the subject of the vote is required",
+            );
         }
-        count_member_vote(&VoteRules::GENERAL_DECISION, entitlement, self.opened_at, &self.present, &[], self.in_room, errors)
+        count_member_vote(
+            &VoteRules::GENERAL_DECISION,
+            entitlement,
+            self.opened_at,
+            &self.present,
+            &[],
+            self.in_room,
+            errors,
+        )
     }
 }
 
@@ -568,8 +673,16 @@ fn count_member_vote(
         errors.push(rule_error(
             "opened_at",
             rules.quorum_rule,
-            format!("表决权名单冻结于{}，与表决日期{}不符", entitlement.frozen_on(), opened_at.date()),
-            format!("the roster of voters was frozen on {}, not on the day of the vote {}", entitlement.frozen_on(), opened_at.date()),
+            format!(
+                "表决权名单冻结于{}，与表决日期{}不符",
+                entitlement.frozen_on(),
+                opened_at.date()
+            ),
+            format!(
+                "the roster of voters was frozen on {}, not on the day of the vote {}",
+                entitlement.frozen_on(),
+                opened_at.date()
+            ),
         ));
     }
     let mut seen = BTreeSet::new();
@@ -603,7 +716,10 @@ fn count_member_vote(
                 format!("written_opinions[{index}].voter"),
                 rules.passage_rule,
                 format!("{}没有表决权，其书面意见不能计入票数", opinion.voter),
-                format!("{} has no vote, so their written opinion cannot be counted", opinion.voter),
+                format!(
+                    "{} has no vote, so their written opinion cannot be counted",
+                    opinion.voter
+                ),
             ));
             continue;
         }
@@ -612,19 +728,33 @@ fn count_member_vote(
                 format!("written_opinions[{index}].voter"),
                 rules.passage_rule,
                 format!("{}提交了两份书面意见：每人只能投一票", opinion.voter),
-                format!("{} handed in two written opinions: no one votes twice", opinion.voter),
+                format!(
+                    "{} handed in two written opinions: no one votes twice",
+                    opinion.voter
+                ),
             ));
             continue;
         }
         if seen.contains(&opinion.voter) {
-            not_counted.push(OpinionNotCounted { voter: opinion.voter, reason: NotCountedReason::VoterWasPresent });
+            not_counted.push(OpinionNotCounted {
+                voter: opinion.voter,
+                reason: NotCountedReason::VoterWasPresent,
+            });
         } else if opinion.handed_in_at >= opened_at {
-            not_counted.push(OpinionNotCounted { voter: opinion.voter, reason: NotCountedReason::HandedInAfterOpening });
+            not_counted.push(OpinionNotCounted {
+                voter: opinion.voter,
+                reason: NotCountedReason::HandedInAfterOpening,
+            });
         } else {
             written.add(opinion.choice);
         }
     }
-    let counts = VoteCounts { expected: entitlement.expected(), present: u32::try_from(seen.len()).unwrap_or(u32::MAX), in_room, written };
+    let counts = VoteCounts {
+        expected: entitlement.expected(),
+        present: u32::try_from(seen.len()).unwrap_or(u32::MAX),
+        in_room,
+        written,
+    };
     if let Err(count_errors) = counts.decide(rules) {
         errors.extend_prefixed("", count_errors);
     }
@@ -659,7 +789,11 @@ pub struct BallotBox<B: Ballot> {
 impl<B: Ballot> BallotBox<B> {
     /// Opens a box for the voters of `entitlement`, starting from an empty tally.
     pub fn open(entitlement: VoteEntitlement, empty_tally: B::Tally) -> BallotBox<B> {
-        BallotBox { entitlement, voters_who_voted: BTreeSet::new(), tally: empty_tally }
+        BallotBox {
+            entitlement,
+            voters_who_voted: BTreeSet::new(),
+            tally: empty_tally,
+        }
     }
 
     /// Accepts `voter`'s ballot once. A member without a vote, or one who has already voted, is
@@ -669,8 +803,14 @@ impl<B: Ballot> BallotBox<B> {
             return Err(ValidationErrors::single(rule_error(
                 "voter",
                 "ELECT.VOTING_RIGHTS",
-                format!("{voter}在{}没有表决权、选举权", self.entitlement.frozen_on()),
-                format!("{voter} had no right to vote on {}", self.entitlement.frozen_on()),
+                format!(
+                    "{voter}在{}没有表决权、选举权",
+                    self.entitlement.frozen_on()
+                ),
+                format!(
+                    "{voter} had no right to vote on {}",
+                    self.entitlement.frozen_on()
+                ),
             )));
         }
         if !self.voters_who_voted.insert(voter) {
@@ -691,7 +831,10 @@ impl<B: Ballot> BallotBox<B> {
 
     /// Ends the vote. The closed box is what a store persists.
     pub fn close(self) -> ClosedBallotBox<B::Tally> {
-        ClosedBallotBox { voters_who_voted: self.voters_who_voted.into_iter().collect(), tally: self.tally }
+        ClosedBallotBox {
+            voters_who_voted: self.voters_who_voted.into_iter().collect(),
+            tally: self.tally,
+        }
     }
 }
 
@@ -738,12 +881,21 @@ impl ElectionTally {
             seats,
             returned: 0,
             void: 0,
-            candidates: candidates.iter().map(|c| CandidateTally { candidate: *c, tally: Tally::default() }).collect(),
+            candidates: candidates
+                .iter()
+                .map(|c| CandidateTally {
+                    candidate: *c,
+                    tally: Tally::default(),
+                })
+                .collect(),
         }
     }
 
     pub fn yes_for(&self, candidate: MemberId) -> u32 {
-        self.candidates.iter().find(|c| c.candidate == candidate).map_or(0, |c| c.tally.yes)
+        self.candidates
+            .iter()
+            .find(|c| c.candidate == candidate)
+            .map_or(0, |c| c.tally.yes)
     }
 }
 
@@ -753,16 +905,29 @@ impl Ballot for ElectionBallot {
     fn count_into(&self, tally: &mut ElectionTally) {
         tally.returned += 1;
         let mut marked = BTreeSet::new();
-        let all_known = self.marks.iter().all(|(candidate, _)| tally.candidates.iter().any(|c| c.candidate == *candidate));
-        let no_repeats = self.marks.iter().all(|(candidate, _)| marked.insert(*candidate));
-        let yes_marks = self.marks.iter().filter(|(_, choice)| *choice == Choice::Yes).count();
+        let all_known = self
+            .marks
+            .iter()
+            .all(|(candidate, _)| tally.candidates.iter().any(|c| c.candidate == *candidate));
+        let no_repeats = self
+            .marks
+            .iter()
+            .all(|(candidate, _)| marked.insert(*candidate));
+        let yes_marks = self
+            .marks
+            .iter()
+            .filter(|(_, choice)| *choice == Choice::Yes)
+            .count();
         if !all_known || !no_repeats || yes_marks > tally.seats as usize {
             tally.void += 1;
             return;
         }
         for entry in &mut tally.candidates {
-            let choice =
-                self.marks.iter().find(|(candidate, _)| *candidate == entry.candidate).map_or(Choice::Abstain, |(_, choice)| *choice);
+            let choice = self
+                .marks
+                .iter()
+                .find(|(candidate, _)| *candidate == entry.candidate)
+                .map_or(Choice::Abstain, |(_, choice)| *choice);
             entry.tally.add(choice);
         }
     }
@@ -820,10 +985,16 @@ pub enum ElectionNextStep {
     RepeatRound,
     /// More candidates reached the threshold than seats were left, with equal votes at the last
     /// seat: another round among those tied for the seats left.
-    AnotherRoundAmongTied { seats_left: u32, tied: Vec<MemberId> },
+    AnotherRoundAmongTied {
+        seats_left: u32,
+        tied: Vec<MemberId>,
+    },
     /// Fewer winners than seats: another round for the seats left among those not elected, or,
     /// with consent, the number of seats is reduced to the winners.
-    AnotherRoundOrFewerSeatsWithConsent { seats_left: u32, remaining_candidates: Vec<MemberId> },
+    AnotherRoundOrFewerSeatsWithConsent {
+        seats_left: u32,
+        remaining_candidates: Vec<MemberId>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -858,8 +1029,14 @@ impl Election {
             void_reasons.push(rule_error(
                 "ballots.returned",
                 "ELECT.BALLOTS_RETURNED_NOT_MORE_THAN_ISSUED",
-                format!("收回选票{}张，多于发出的{}张，本轮选举无效", self.ballots.returned, self.ballots_issued),
-                format!("{} ballots came back but {} were issued: the round is void", self.ballots.returned, self.ballots_issued),
+                format!(
+                    "收回选票{}张，多于发出的{}张，本轮选举无效",
+                    self.ballots.returned, self.ballots_issued
+                ),
+                format!(
+                    "{} ballots came back but {} were issued: the round is void",
+                    self.ballots.returned, self.ballots_issued
+                ),
             ));
         }
         let mut results: Vec<CandidateResult> = self
@@ -870,7 +1047,8 @@ impl Election {
                 CandidateResult {
                     candidate: *candidate,
                     yes,
-                    reached_threshold: MORE_THAN_HALF.is_met(u64::from(yes), u64::from(self.present)),
+                    reached_threshold: MORE_THAN_HALF
+                        .is_met(u64::from(yes), u64::from(self.present)),
                     elected: false,
                 }
             })
@@ -886,7 +1064,11 @@ impl Election {
                 next: ElectionNextStep::RepeatRound,
             });
         }
-        let qualifying: Vec<CandidateResult> = results.iter().filter(|r| r.reached_threshold).copied().collect();
+        let qualifying: Vec<CandidateResult> = results
+            .iter()
+            .filter(|r| r.reached_threshold)
+            .copied()
+            .collect();
         let seats = self.seats as usize;
         let (elected, next) = if qualifying.len() <= seats {
             let elected: Vec<MemberId> = qualifying.iter().map(|r| r.candidate).collect();
@@ -895,7 +1077,11 @@ impl Election {
             } else {
                 ElectionNextStep::AnotherRoundOrFewerSeatsWithConsent {
                     seats_left: self.seats - elected.len() as u32,
-                    remaining_candidates: results.iter().filter(|r| !elected.contains(&r.candidate)).map(|r| r.candidate).collect(),
+                    remaining_candidates: results
+                        .iter()
+                        .filter(|r| !elected.contains(&r.candidate))
+                        .map(|r| r.candidate)
+                        .collect(),
                 }
             };
             (elected, next)
@@ -904,27 +1090,58 @@ impl Election {
             // the last seat is shared by equal votes.
             let last_seat_votes = qualifying[seats - 1].yes;
             if qualifying[seats].yes == last_seat_votes {
-                let elected: Vec<MemberId> = qualifying.iter().filter(|r| r.yes > last_seat_votes).map(|r| r.candidate).collect();
-                let tied: Vec<MemberId> = qualifying.iter().filter(|r| r.yes == last_seat_votes).map(|r| r.candidate).collect();
+                let elected: Vec<MemberId> = qualifying
+                    .iter()
+                    .filter(|r| r.yes > last_seat_votes)
+                    .map(|r| r.candidate)
+                    .collect();
+                let tied: Vec<MemberId> = qualifying
+                    .iter()
+                    .filter(|r| r.yes == last_seat_votes)
+                    .map(|r| r.candidate)
+                    .collect();
                 let seats_left = self.seats - elected.len() as u32;
-                (elected, ElectionNextStep::AnotherRoundAmongTied { seats_left, tied })
+                (
+                    elected,
+                    ElectionNextStep::AnotherRoundAmongTied { seats_left, tied },
+                )
             } else {
-                (qualifying[..seats].iter().map(|r| r.candidate).collect(), ElectionNextStep::Complete)
+                (
+                    qualifying[..seats].iter().map(|r| r.candidate).collect(),
+                    ElectionNextStep::Complete,
+                )
             }
         };
         for result in &mut results {
             result.elected = elected.contains(&result.candidate);
         }
-        Ok(ElectionOutcome { valid: true, void_reasons, win_threshold: MORE_THAN_HALF, results, elected, next })
+        Ok(ElectionOutcome {
+            valid: true,
+            void_reasons,
+            win_threshold: MORE_THAN_HALF,
+            results,
+            elected,
+            next,
+        })
     }
 
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.seats == 0 {
-            errors.add("seats", "required", "应选人数至少为1", "at least one seat is to be filled");
+            errors.add(
+                "seats",
+                "required",
+                "应选人数至少为1",
+                "at least one seat is to be filled",
+            );
         }
         if self.ballots.seats != self.seats {
-            errors.add("ballots.seats", "mismatch", "计票的应选人数与本轮不符", "the tally was kept for a different number of seats");
+            errors.add(
+                "ballots.seats",
+                "mismatch",
+                "计票的应选人数与本轮不符",
+                "the tally was kept for a different number of seats",
+            );
         }
         let mut seen = BTreeSet::new();
         for (index, candidate) in self.candidates.iter().enumerate() {
@@ -955,19 +1172,33 @@ impl Election {
                 "present",
                 "ELECT.QUORUM_4_5",
                 format!("实到{}人多于应到会{}人", self.present, self.expected),
-                format!("{} present is more than the {} expected", self.present, self.expected),
+                format!(
+                    "{} present is more than the {} expected",
+                    self.present, self.expected
+                ),
             ));
         }
         if self.ballots_issued > self.present {
             errors.push(rule_error(
                 "ballots_issued",
                 "ELECT.VOTING_RIGHTS",
-                format!("发出选票{}张，多于实到有选举权的党员{}人", self.ballots_issued, self.present),
-                format!("{} ballots were issued to {} voters present", self.ballots_issued, self.present),
+                format!(
+                    "发出选票{}张，多于实到有选举权的党员{}人",
+                    self.ballots_issued, self.present
+                ),
+                format!(
+                    "{} ballots were issued to {} voters present",
+                    self.ballots_issued, self.present
+                ),
             ));
         }
         if self.ballots.void > self.ballots.returned {
-            errors.add("ballots.void", "void_exceeds_returned", "废票多于收回的选票", "more void ballots than ballots returned");
+            errors.add(
+                "ballots.void",
+                "void_exceeds_returned",
+                "废票多于收回的选票",
+                "more void ballots than ballots returned",
+            );
         }
         let valid_ballots = u64::from(self.ballots.returned.saturating_sub(self.ballots.void));
         for (index, entry) in self.ballots.candidates.iter().enumerate() {
@@ -976,15 +1207,26 @@ impl Election {
                     format!("ballots.candidates[{index}].candidate"),
                     "ELECT.WIN_THRESHOLD",
                     format!("{}不是本轮候选人，不能计票", entry.candidate),
-                    format!("{} is not a candidate in this round and cannot receive votes", entry.candidate),
+                    format!(
+                        "{} is not a candidate in this round and cannot receive votes",
+                        entry.candidate
+                    ),
                 ));
             }
             if entry.tally.total() > valid_ballots {
                 errors.push(rule_error(
                     format!("ballots.candidates[{index}].tally"),
                     "ELECT.WIN_THRESHOLD",
-                    format!("{}的票数合计{}，多于有效选票{valid_ballots}张", entry.candidate, entry.tally.total()),
-                    format!("{} has {} marks, more than the {valid_ballots} valid ballots", entry.candidate, entry.tally.total()),
+                    format!(
+                        "{}的票数合计{}，多于有效选票{valid_ballots}张",
+                        entry.candidate,
+                        entry.tally.total()
+                    ),
+                    format!(
+                        "{} has {} marks, more than the {valid_ballots} valid ballots",
+                        entry.candidate,
+                        entry.tally.total()
+                    ),
                 ));
             }
         }

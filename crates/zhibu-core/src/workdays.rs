@@ -12,8 +12,16 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
 /// The years shipped with Zhibu, embedded at build time.
-pub const NATIONAL_WORKDAY_FILES: &[(&str, &str)] =
-    &[("2025.toml", include_str!("../../../data/workdays/2025.toml")), ("2026.toml", include_str!("../../../data/workdays/2026.toml"))];
+pub const NATIONAL_WORKDAY_FILES: &[(&str, &str)] = &[
+    (
+        "2025.toml",
+        include_str!("../../../data/workdays/2025.toml"),
+    ),
+    (
+        "2026.toml",
+        include_str!("../../../data/workdays/2026.toml"),
+    ),
+];
 
 /// Why a working-day question could not be answered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,8 +30,15 @@ pub enum WorkdayError {
         "{year}年的节假日安排尚未录入工作日历（{date}），请管理员按国务院办公厅通知添加该年数据 / the working-day calendar has no data for {year} ({date}): an administrator must add that year from the State Council notice"
     )]
     YearNotCovered { year: i32, date: NaiveDate },
-    #[error("工作日历数据有误（{file}，{field}）：{message_zh} / invalid working-day data ({file}, {field}): {message_en}")]
-    InvalidData { file: String, field: String, message_zh: String, message_en: String },
+    #[error(
+        "工作日历数据有误（{file}，{field}）：{message_zh} / invalid working-day data ({file}, {field}): {message_en}"
+    )]
+    InvalidData {
+        file: String,
+        field: String,
+        message_zh: String,
+        message_en: String,
+    },
 }
 
 /// One festival's days off as the notice lists them.
@@ -56,23 +71,25 @@ pub struct WorkdayYear {
 impl WorkdayYear {
     /// Parses and checks one year's TOML. `file` names the input in error messages.
     pub fn parse(file: &str, text: &str) -> Result<WorkdayYear, WorkdayError> {
-        let year: WorkdayYear = toml::from_str(text).map_err(|error| WorkdayError::InvalidData {
-            file: file.to_string(),
-            field: "(file)".into(),
-            message_zh: error.to_string(),
-            message_en: error.to_string(),
-        })?;
+        let year: WorkdayYear =
+            toml::from_str(text).map_err(|error| WorkdayError::InvalidData {
+                file: file.to_string(),
+                field: "(file)".into(),
+                message_zh: error.to_string(),
+                message_en: error.to_string(),
+            })?;
         year.check(file)?;
         Ok(year)
     }
 
     fn check(&self, file: &str) -> Result<(), WorkdayError> {
-        let invalid = |field: String, message_zh: String, message_en: String| WorkdayError::InvalidData {
-            file: file.to_string(),
-            field,
-            message_zh,
-            message_en,
-        };
+        let invalid =
+            |field: String, message_zh: String, message_en: String| WorkdayError::InvalidData {
+                file: file.to_string(),
+                field,
+                message_zh,
+                message_en,
+            };
         let mut days_off = BTreeSet::new();
         let mut make_up = BTreeSet::new();
         for (index, span) in self.holidays.iter().enumerate() {
@@ -93,7 +110,11 @@ impl WorkdayYear {
                     format!("{} ends before it starts", span.name_en),
                 ));
             }
-            for day in span.first_day.iter_days().take_while(|day| *day <= span.last_day) {
+            for day in span
+                .first_day
+                .iter_days()
+                .take_while(|day| *day <= span.last_day)
+            {
                 if !days_off.insert(day) {
                     return Err(invalid(
                         format!("{field}.first_day"),
@@ -181,8 +202,13 @@ impl WorkdayCalendar {
             checked_against_notice: year.checked_against_notice,
         };
         for span in &year.holidays {
-            days.days_off.extend(span.first_day.iter_days().take_while(|day| *day <= span.last_day));
-            days.make_up_working_days.extend(span.make_up_working_days.iter().copied());
+            days.days_off.extend(
+                span.first_day
+                    .iter_days()
+                    .take_while(|day| *day <= span.last_day),
+            );
+            days.make_up_working_days
+                .extend(span.make_up_working_days.iter().copied());
         }
         self.years.insert(year.year, days);
         Ok(())
@@ -195,11 +221,18 @@ impl WorkdayCalendar {
 
     /// Whether a covered year's data has been checked against the published notice.
     pub fn is_checked_against_notice(&self, year: i32) -> Option<bool> {
-        self.years.get(&year).map(|days| days.checked_against_notice)
+        self.years
+            .get(&year)
+            .map(|days| days.checked_against_notice)
     }
 
     fn year_of(&self, date: NaiveDate) -> Result<&YearDays, WorkdayError> {
-        self.years.get(&date.year()).ok_or(WorkdayError::YearNotCovered { year: date.year(), date })
+        self.years
+            .get(&date.year())
+            .ok_or(WorkdayError::YearNotCovered {
+                year: date.year(),
+                date,
+            })
     }
 
     /// A make-up working day is a working day; a day off is not; otherwise Monday to Friday are.
@@ -220,7 +253,10 @@ impl WorkdayCalendar {
         let mut day = date;
         let mut remaining = count;
         while remaining > 0 {
-            day = day.succ_opt().ok_or(WorkdayError::YearNotCovered { year: day.year(), date: day })?;
+            day = day.succ_opt().ok_or(WorkdayError::YearNotCovered {
+                year: day.year(),
+                date: day,
+            })?;
             if self.is_working_day(day)? {
                 remaining -= 1;
             }
@@ -230,7 +266,11 @@ impl WorkdayCalendar {
 
     /// The number of working days from `first` to `last`, both included: the length of a publicity
     /// period (公示期) that runs over those days. Zero when `last` is before `first`.
-    pub fn working_days_between(&self, first: NaiveDate, last: NaiveDate) -> Result<u32, WorkdayError> {
+    pub fn working_days_between(
+        &self,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<u32, WorkdayError> {
         let mut count = 0;
         for day in first.iter_days().take_while(|day| *day <= last) {
             if self.is_working_day(day)? {
@@ -243,8 +283,15 @@ impl WorkdayCalendar {
     /// The last day of a period of `count` working days that starts on `first`: `first` counts when
     /// it is a working day. For 公示期不少于五个工作日 starting on `first`, this is the earliest
     /// day on which the publicity is complete.
-    pub fn last_of_working_days_from(&self, first: NaiveDate, count: u32) -> Result<NaiveDate, WorkdayError> {
-        let day_before = first.pred_opt().ok_or(WorkdayError::YearNotCovered { year: first.year(), date: first })?;
+    pub fn last_of_working_days_from(
+        &self,
+        first: NaiveDate,
+        count: u32,
+    ) -> Result<NaiveDate, WorkdayError> {
+        let day_before = first.pred_opt().ok_or(WorkdayError::YearNotCovered {
+            year: first.year(),
+            date: first,
+        })?;
         // The day before `first` is never inspected, so its year needs no data.
         self.add_working_days(day_before, count)
     }
@@ -302,7 +349,11 @@ mod tests {
             ("2026-05-12", "2026-05-11", 0),
         ];
         for (first, last, days) in between {
-            assert_eq!(calendar.working_days_between(d(first), d(last)), Ok(days), "{first}..{last}");
+            assert_eq!(
+                calendar.working_days_between(d(first), d(last)),
+                Ok(days),
+                "{first}..{last}"
+            );
         }
         // (date, n, the n-th working day after it)
         let added = [
@@ -313,18 +364,43 @@ mod tests {
             ("2026-03-02", 0, "2026-03-02"),
         ];
         for (date, count, expected) in added {
-            assert_eq!(calendar.add_working_days(d(date), count), Ok(d(expected)), "{date} + {count}");
+            assert_eq!(
+                calendar.add_working_days(d(date), count),
+                Ok(d(expected)),
+                "{date} + {count}"
+            );
         }
-        assert_eq!(calendar.last_of_working_days_from(d("2026-05-13"), 5), Ok(d("2026-05-19")));
+        assert_eq!(
+            calendar.last_of_working_days_from(d("2026-05-13"), 5),
+            Ok(d("2026-05-19"))
+        );
     }
 
     #[test]
     fn a_year_without_data_is_an_error_that_names_it() {
         let calendar = WorkdayCalendar::national().expect("calendar");
-        assert_eq!(calendar.is_working_day(d("2027-01-04")), Err(WorkdayError::YearNotCovered { year: 2027, date: d("2027-01-04") }));
-        assert_eq!(calendar.add_working_days(d("2026-12-30"), 2), Err(WorkdayError::YearNotCovered { year: 2027, date: d("2027-01-01") }));
-        let message = calendar.is_working_day(d("2024-06-03")).expect_err("2024 is not shipped").to_string();
-        assert!(message.contains("2024年的节假日安排尚未录入") && message.contains("no data for 2024"), "{message}");
+        assert_eq!(
+            calendar.is_working_day(d("2027-01-04")),
+            Err(WorkdayError::YearNotCovered {
+                year: 2027,
+                date: d("2027-01-04")
+            })
+        );
+        assert_eq!(
+            calendar.add_working_days(d("2026-12-30"), 2),
+            Err(WorkdayError::YearNotCovered {
+                year: 2027,
+                date: d("2027-01-01")
+            })
+        );
+        let message = calendar
+            .is_working_day(d("2024-06-03"))
+            .expect_err("2024 is not shipped")
+            .to_string();
+        assert!(
+            message.contains("2024年的节假日安排尚未录入") && message.contains("no data for 2024"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -341,10 +417,17 @@ mod tests {
             last_day = "2027-01-03"
             make_up_working_days = []
         "#;
-        calendar.add_year(WorkdayYear::parse("2027.toml", text).expect("valid")).expect("new year");
+        calendar
+            .add_year(WorkdayYear::parse("2027.toml", text).expect("valid"))
+            .expect("new year");
         assert_eq!(calendar.is_working_day(d("2027-01-04")), Ok(true));
         assert_eq!(calendar.is_checked_against_notice(2027), Some(false));
-        assert!(calendar.add_year(WorkdayYear::parse("2027.toml", text).expect("valid")).is_err(), "a year is not replaced silently");
+        assert!(
+            calendar
+                .add_year(WorkdayYear::parse("2027.toml", text).expect("valid"))
+                .is_err(),
+            "a year is not replaced silently"
+        );
     }
 
     #[test]
@@ -361,13 +444,19 @@ mod tests {
             make_up_working_days = ["2027-01-04"]
         "#;
         let error = WorkdayYear::parse("2027.toml", text).expect_err("2027-01-04 is a Monday");
-        assert!(matches!(error, WorkdayError::InvalidData { ref field, .. } if field == "holidays[0].make_up_working_days[0]"), "{error}");
+        assert!(
+            matches!(error, WorkdayError::InvalidData { ref field, .. } if field == "holidays[0].make_up_working_days[0]"),
+            "{error}"
+        );
     }
 
     #[test]
     fn the_day_before_a_covered_year_is_not_inspected() {
         let calendar = WorkdayCalendar::national().expect("calendar");
         // 2025-01-02 is a Thursday and the first working day of 2025.
-        assert_eq!(calendar.last_of_working_days_from(d("2025-01-01"), 1), Ok(d("2025-01-02")));
+        assert_eq!(
+            calendar.last_of_working_days_from(d("2025-01-01"), 1),
+            Ok(d("2025-01-02"))
+        );
     }
 }

@@ -25,7 +25,8 @@ const PROBATION: &str = "RECRUIT.PROBATION.ONE_YEAR_AND_OUTCOMES";
 const CONVERSION_APPROVAL: &str = "RECRUIT.CONVERSION.APPROVAL_3M_AND_PARTY_AGE";
 const TRANSFER_IN: &str = "RECRUIT.TRANSFER_IN.POSTPONE_6M";
 
-static CALENDAR: LazyLock<WorkdayCalendar> = LazyLock::new(|| WorkdayCalendar::national().expect("the shipped calendar loads"));
+static CALENDAR: LazyLock<WorkdayCalendar> =
+    LazyLock::new(|| WorkdayCalendar::national().expect("the shipped calendar loads"));
 
 fn d(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
@@ -50,18 +51,37 @@ fn standing(member: MemberId, _date: NaiveDate) -> Option<Standing> {
         52 => MemberStatus::RightsSuspended,
         _ => return None,
     };
-    Some(Standing { status, in_discipline_influence_period: member == IN_INFLUENCE_PERIOD })
+    Some(Standing {
+        status,
+        in_discipline_influence_period: member == IN_INFLUENCE_PERIOD,
+    })
 }
 
 fn findings(record: &AdmissionRecord) -> Vec<AdmissionFinding> {
-    admission_findings(record, &AdmissionContext { calendar: &CALENDAR, standing: &standing })
+    admission_findings(
+        record,
+        &AdmissionContext {
+            calendar: &CALENDAR,
+            standing: &standing,
+        },
+    )
 }
 
 /// (field, rule id or code) of every refusal.
 fn refusals(record: &AdmissionRecord) -> Vec<(String, String)> {
-    match validate_admission(record, &AdmissionContext { calendar: &CALENDAR, standing: &standing }) {
+    match validate_admission(
+        record,
+        &AdmissionContext {
+            calendar: &CALENDAR,
+            standing: &standing,
+        },
+    ) {
         Ok(()) => Vec::new(),
-        Err(errors) => errors.errors.into_iter().map(|error| (error.field, error.code)).collect(),
+        Err(errors) => errors
+            .errors
+            .into_iter()
+            .map(|error| (error.field, error.code))
+            .collect(),
     }
 }
 
@@ -70,32 +90,60 @@ fn refused(field: &str, code: &str) -> Vec<(String, String)> {
 }
 
 fn person(birth: &str) -> AdmissionPerson {
-    AdmissionPerson { name: "李明".into(), birth_date: d(birth), branch_id: OrgId(10), mobile: false }
+    AdmissionPerson {
+        name: "李明".into(),
+        birth_date: d(birth),
+        branch_id: OrgId(10),
+        mobile: false,
+    }
 }
 
 fn talk(on: &str) -> PersonTalk {
-    PersonTalk { held_on: d(on), talkers: vec![TALKER] }
+    PersonTalk {
+        held_on: d(on),
+        talkers: vec![TALKER],
+    }
 }
 
 fn counts(expected: u32, present: u32, yes: u32, written_yes: u32) -> VoteCounts {
     VoteCounts {
         expected,
         present,
-        in_room: Tally { yes, no: present - yes, abstain: 0 },
-        written: Tally { yes: written_yes, no: 0, abstain: 0 },
+        in_room: Tally {
+            yes,
+            no: present - yes,
+            abstain: 0,
+        },
+        written: Tally {
+            yes: written_yes,
+            no: 0,
+            abstain: 0,
+        },
     }
 }
 
 fn vote(on: &str) -> RecordedVote {
-    RecordedVote { held_on: d(on), meeting_id: None, counts: counts(20, 15, 14, 2), recorded_outcome: RecordedOutcome::Passed }
+    RecordedVote {
+        held_on: d(on),
+        meeting_id: None,
+        counts: counts(20, 15, 14, 2),
+        recorded_outcome: RecordedOutcome::Passed,
+    }
 }
 
 fn approval(on: &str) -> Approval {
-    Approval { decided_on: d(on), approved: true }
+    Approval {
+        decided_on: d(on),
+        approved: true,
+    }
 }
 
 fn reason(subject: ReasonSubject, on: &str) -> RecordedReason {
-    RecordedReason { subject, reason: "党委会议因疫情推迟".into(), recorded_on: d(on) }
+    RecordedReason {
+        subject,
+        reason: "党委会议因疫情推迟".into(),
+        recorded_on: d(on),
+    }
 }
 
 /// A complete pipeline judged by the 2026 text from the listing on (listed 2026-05-20).
@@ -104,18 +152,36 @@ fn pipeline_2026() -> AdmissionRecord {
     record.application_talk = Some(talk("2024-09-20"));
     record.activist_determined_on = Some(d("2024-11-04"));
     record.activist_filed_on = Some(d("2024-11-10"));
-    record.mentors = vec![MentorAssignment { member_id: MENTOR, assigned_on: d("2024-11-05"), released_on: None }];
+    record.mentors = vec![MentorAssignment {
+        member_id: MENTOR,
+        assigned_on: d("2024-11-05"),
+        released_on: None,
+    }];
     record.activist_reviews = vec![d("2025-04-20"), d("2025-10-15"), d("2026-04-10")];
     record.candidate_reported_to_upper_on = Some(d("2026-05-12"));
     // Wednesday 13 to Tuesday 19 May 2026: five working days.
-    record.publicity = vec![Publicity { place: PublicityPlace::WorkOrStudyUnit, first_day: d("2026-05-13"), last_day: d("2026-05-19") }];
+    record.publicity = vec![Publicity {
+        place: PublicityPlace::WorkOrStudyUnit,
+        first_day: d("2026-05-13"),
+        last_day: d("2026-05-19"),
+    }];
     record.candidate_listed_on = Some(d("2026-05-20"));
     record.sponsors = vec![
-        SponsorAssignment { member_id: SPONSOR_A, assigned_on: d("2026-05-25") },
-        SponsorAssignment { member_id: SPONSOR_B, assigned_on: d("2026-05-25") },
+        SponsorAssignment {
+            member_id: SPONSOR_A,
+            assigned_on: d("2026-05-25"),
+        },
+        SponsorAssignment {
+            member_id: SPONSOR_B,
+            assigned_on: d("2026-05-25"),
+        },
     ];
     record.political_review_concluded_on = Some(d("2026-07-01"));
-    record.training = Some(Training { finished_on: d("2026-06-20"), days: 3, hours: 24 });
+    record.training = Some(Training {
+        finished_on: d("2026-06-20"),
+        days: 3,
+        hours: 24,
+    });
     record.committee_review_on = Some(d("2026-07-06"));
     record.pretrial_passed_on = Some(d("2026-07-15"));
     record.application_form_issued_on = Some(d("2026-07-20"));
@@ -127,10 +193,16 @@ fn pipeline_2026() -> AdmissionRecord {
     record.oath_on = Some(d("2026-09-20"));
     record.probation_reviews = vec![d("2027-02-01")];
     record.conversion_application_on = Some(d("2027-07-20"));
-    record.probation_decisions =
-        vec![ProbationDecision { proposal: ProbationProposal::Convert, vote: vote("2027-08-12"), approval: Some(approval("2027-09-01")) }];
+    record.probation_decisions = vec![ProbationDecision {
+        proposal: ProbationProposal::Convert,
+        vote: vote("2027-08-12"),
+        approval: Some(approval("2027-09-01")),
+    }];
     record.archived_on = Some(d("2027-09-15"));
-    record.documents = vec![DocumentReceived { document: AdmissionDocument::ApplicationLetter, received_on: d("2024-09-02") }];
+    record.documents = vec![DocumentReceived {
+        document: AdmissionDocument::ApplicationLetter,
+        received_on: d("2024-09-02"),
+    }];
     record
 }
 
@@ -140,16 +212,30 @@ fn pipeline_2014() -> AdmissionRecord {
     record.application_talk = Some(talk("2022-03-20"));
     record.activist_determined_on = Some(d("2022-05-10"));
     record.activist_filed_on = Some(d("2022-05-15"));
-    record.mentors = vec![MentorAssignment { member_id: MENTOR, assigned_on: d("2022-05-12"), released_on: None }];
+    record.mentors = vec![MentorAssignment {
+        member_id: MENTOR,
+        assigned_on: d("2022-05-12"),
+        released_on: None,
+    }];
     record.activist_reviews = vec![d("2022-10-15"), d("2023-04-10")];
     record.candidate_listed_on = Some(d("2023-06-01"));
     record.candidate_reported_to_upper_on = Some(d("2023-06-05"));
     record.sponsors = vec![
-        SponsorAssignment { member_id: SPONSOR_A, assigned_on: d("2023-06-10") },
-        SponsorAssignment { member_id: SPONSOR_B, assigned_on: d("2023-06-10") },
+        SponsorAssignment {
+            member_id: SPONSOR_A,
+            assigned_on: d("2023-06-10"),
+        },
+        SponsorAssignment {
+            member_id: SPONSOR_B,
+            assigned_on: d("2023-06-10"),
+        },
     ];
     record.political_review_concluded_on = Some(d("2023-08-01"));
-    record.training = Some(Training { finished_on: d("2023-07-20"), days: 3, hours: 24 });
+    record.training = Some(Training {
+        finished_on: d("2023-07-20"),
+        days: 3,
+        hours: 24,
+    });
     record.committee_review_on = Some(d("2023-08-10"));
     record.pretrial_passed_on = Some(d("2023-08-20"));
     record.application_form_issued_on = Some(d("2023-08-25"));
@@ -162,8 +248,11 @@ fn pipeline_2014() -> AdmissionRecord {
     // More than a month after the approval: the 2014 text sets no such limit either.
     record.oath_on = Some(d("2024-03-15"));
     record.conversion_application_on = Some(d("2024-11-01"));
-    record.probation_decisions =
-        vec![ProbationDecision { proposal: ProbationProposal::Convert, vote: vote("2024-12-05"), approval: Some(approval("2025-01-10")) }];
+    record.probation_decisions = vec![ProbationDecision {
+        proposal: ProbationProposal::Convert,
+        vote: vote("2024-12-05"),
+        approval: Some(approval("2025-01-10")),
+    }];
     record.archived_on = Some(d("2025-02-01"));
     record
 }
@@ -199,9 +288,21 @@ fn until_listing(mut record: AdmissionRecord) -> AdmissionRecord {
 fn complete_pipelines_under_each_version_are_accepted_and_nothing_is_due_after_archiving() {
     for (label, record) in [("2014", pipeline_2014()), ("2026", pipeline_2026())] {
         assert_eq!(refusals(&record), vec![], "{label} pipeline");
-        assert_eq!(findings(&record), vec![], "{label} pipeline has no warnings either");
-        assert_eq!(due_steps(&record, d("2027-12-01"), &CALENDAR), vec![], "{label} pipeline is archived");
-        assert_eq!(record.validate(), Ok(()), "{label}: the context-free checks agree");
+        assert_eq!(
+            findings(&record),
+            vec![],
+            "{label} pipeline has no warnings either"
+        );
+        assert_eq!(
+            due_steps(&record, d("2027-12-01"), &CALENDAR),
+            vec![],
+            "{label} pipeline is archived"
+        );
+        assert_eq!(
+            record.validate(),
+            Ok(()),
+            "{label}: the context-free checks agree"
+        );
     }
 }
 
@@ -219,8 +320,16 @@ fn applicant_is_eighteen_at_application_xize2026_art5() {
     ];
     for (birth, applied, accepted) in table {
         let record = AdmissionRecord::new(person(birth), d(applied));
-        let expected = if accepted { vec![] } else { refused("application_received_on", AGE) };
-        assert_eq!(refusals(&record), expected, "born {birth}, applied {applied}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("application_received_on", AGE)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "born {birth}, applied {applied}"
+        );
     }
 }
 
@@ -244,8 +353,16 @@ fn talk_within_one_month_of_application_xize2026_art7() {
     for (applied, held, accepted) in table {
         let mut record = AdmissionRecord::new(person("1990-01-01"), d(applied));
         record.application_talk = Some(talk(held));
-        let expected = if accepted { vec![] } else { refused("application_talk.held_on", TALK) };
-        assert_eq!(refusals(&record), expected, "application {applied}, talk {held}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("application_talk.held_on", TALK)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "application {applied}, talk {held}"
+        );
     }
 }
 
@@ -254,23 +371,60 @@ fn talk_within_one_month_of_application_xize2026_art7() {
 fn a_late_talk_with_a_recorded_reason_is_accepted_and_still_reported_xize2026_art7() {
     let mut record = AdmissionRecord::new(person("1990-01-01"), d("2026-06-10"));
     record.application_talk = Some(talk("2026-07-20"));
-    let refusal = validate_admission(&record, &AdmissionContext { calendar: &CALENDAR, standing: &standing }).expect_err("late talk");
-    assert!(refusal.errors[0].message_zh.contains("RECRUIT.TALK.WITHIN_1_MONTH"), "{}", refusal.errors[0].message_zh);
-    assert!(refusal.errors[0].message_zh.contains("第七条"), "{}", refusal.errors[0].message_zh);
-    assert!(refusal.errors[0].message_en.contains("art. 7"), "{}", refusal.errors[0].message_en);
+    let refusal = validate_admission(
+        &record,
+        &AdmissionContext {
+            calendar: &CALENDAR,
+            standing: &standing,
+        },
+    )
+    .expect_err("late talk");
+    assert!(
+        refusal.errors[0]
+            .message_zh
+            .contains("RECRUIT.TALK.WITHIN_1_MONTH"),
+        "{}",
+        refusal.errors[0].message_zh
+    );
+    assert!(
+        refusal.errors[0].message_zh.contains("第七条"),
+        "{}",
+        refusal.errors[0].message_zh
+    );
+    assert!(
+        refusal.errors[0].message_en.contains("art. 7"),
+        "{}",
+        refusal.errors[0].message_en
+    );
 
-    record.reasons.push(reason(ReasonSubject::LateStep { step: AdmissionStep::ApplicationTalk }, "2026-07-20"));
+    record.reasons.push(reason(
+        ReasonSubject::LateStep {
+            step: AdmissionStep::ApplicationTalk,
+        },
+        "2026-07-20",
+    ));
     assert_eq!(refusals(&record), vec![]);
     let reported = findings(&record);
     assert_eq!(reported.len(), 1);
-    assert_eq!((reported[0].rule_id, reported[0].severity, reported[0].refused), (TALK, Severity::Error, false));
+    assert_eq!(
+        (
+            reported[0].rule_id,
+            reported[0].severity,
+            reported[0].refused
+        ),
+        (TALK, Severity::Error, false)
+    );
 }
 
 fn activist_record(determined: &str, reviews: &[&str], listed: &str) -> AdmissionRecord {
     let mut record = AdmissionRecord::new(person("1990-01-01"), d("2023-01-02"));
     record.application_talk = Some(talk("2023-01-10"));
     record.activist_determined_on = Some(d(determined));
-    record.mentors = vec![MentorAssignment { member_id: MENTOR, assigned_on: d(determined), released_on: None }];
+    record.mentors = vec![MentorAssignment {
+        member_id: MENTOR,
+        assigned_on: d(determined),
+        released_on: None,
+    }];
     record.activist_reviews = reviews.iter().map(|review| d(review)).collect();
     record.candidate_listed_on = Some(d(listed));
     record
@@ -291,10 +445,22 @@ fn one_year_as_activist_before_listing_xize2026_art13() {
         ("2024-02-29", "2025-03-01", true),
     ];
     for (determined, listed, accepted) in table {
-        let review = if determined == "2024-03-15" { "2024-09-10" } else { "2024-08-20" };
+        let review = if determined == "2024-03-15" {
+            "2024-09-10"
+        } else {
+            "2024-08-20"
+        };
         let record = activist_record(determined, &[review, "2025-02-01"], listed);
-        let expected = if accepted { vec![] } else { refused("candidate_listed_on", LISTING) };
-        assert_eq!(refusals(&record), expected, "activist {determined}, listed {listed}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("candidate_listed_on", LISTING)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "activist {determined}, listed {listed}"
+        );
     }
 }
 
@@ -302,23 +468,55 @@ fn one_year_as_activist_before_listing_xize2026_art13() {
 #[test]
 fn activist_time_carries_over_a_transfer_xize2026_art12() {
     let mut record = activist_record("2024-03-15", &["2024-09-10", "2025-02-01"], "2025-03-15");
-    record.activist_transfers = vec![ActivistTransfer { received_on: d("2024-10-01"), from_org: "原单位党支部".into() }];
+    record.activist_transfers = vec![ActivistTransfer {
+        received_on: d("2024-10-01"),
+        from_org: "原单位党支部".into(),
+    }];
     record.documents = vec![
-        DocumentReceived { document: AdmissionDocument::ApplicationLetter, received_on: d("2024-10-01") },
-        DocumentReceived { document: AdmissionDocument::ActivistRegister, received_on: d("2024-10-01") },
+        DocumentReceived {
+            document: AdmissionDocument::ApplicationLetter,
+            received_on: d("2024-10-01"),
+        },
+        DocumentReceived {
+            document: AdmissionDocument::ActivistRegister,
+            received_on: d("2024-10-01"),
+        },
     ];
-    assert_eq!(refusals(&record), vec![], "the year counts from the original selection, 2024-03-15");
+    assert_eq!(
+        refusals(&record),
+        vec![],
+        "the year counts from the original selection, 2024-03-15"
+    );
     assert_eq!(findings(&record), vec![]);
 
     record.candidate_listed_on = Some(d("2025-03-14"));
-    let refusal = validate_admission(&record, &AdmissionContext { calendar: &CALENDAR, standing: &standing }).expect_err("a day short");
-    assert!(refusal.errors[0].message_zh.contains("转入前的培养时间已连续计算"), "{}", refusal.errors[0].message_zh);
+    let refusal = validate_admission(
+        &record,
+        &AdmissionContext {
+            calendar: &CALENDAR,
+            standing: &standing,
+        },
+    )
+    .expect_err("a day short");
+    assert!(
+        refusal.errors[0]
+            .message_zh
+            .contains("转入前的培养时间已连续计算"),
+        "{}",
+        refusal.errors[0].message_zh
+    );
 
     // Without the transferred papers the record stands, with a warning.
     record.candidate_listed_on = Some(d("2025-03-15"));
     record.documents.clear();
     let reported = findings(&record);
-    assert_eq!(reported.iter().map(|f| (f.field.as_str(), f.severity)).collect::<Vec<_>>(), vec![("documents", Severity::Warning)]);
+    assert_eq!(
+        reported
+            .iter()
+            .map(|f| (f.field.as_str(), f.severity))
+            .collect::<Vec<_>>(),
+        vec![("documents", Severity::Warning)]
+    );
 }
 
 /// 细则 第十一条: 每半年对入党积极分子进行一次考察 — six calendar months, clamped at month ends.
@@ -340,8 +538,16 @@ fn half_yearly_review_of_activists_xize2026_art11() {
         let second = zhibu_core::calendar::add_months(d(review), 5).min(listed);
         let mut record = activist_record(determined, &[review], &listed.to_string());
         record.activist_reviews.push(second);
-        let expected = if accepted { vec![] } else { refused("activist_reviews[0]", REVIEW) };
-        assert_eq!(refusals(&record), expected, "selected {determined}, reviewed {review}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("activist_reviews[0]", REVIEW)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "selected {determined}, reviewed {review}"
+        );
     }
 }
 
@@ -350,7 +556,11 @@ fn listing_2026(consent: &str, publicity: &[(&str, &str)], listed: &str) -> Admi
     record.candidate_reported_to_upper_on = Some(d(consent));
     record.publicity = publicity
         .iter()
-        .map(|(first, last)| Publicity { place: PublicityPlace::WorkOrStudyUnit, first_day: d(first), last_day: d(last) })
+        .map(|(first, last)| Publicity {
+            place: PublicityPlace::WorkOrStudyUnit,
+            first_day: d(first),
+            last_day: d(last),
+        })
         .collect();
     record
 }
@@ -373,8 +583,16 @@ fn publicity_of_at_least_five_working_days_xize2026_art13() {
     ];
     for (first, last, listed, accepted) in table {
         let record = listing_2026("2026-04-28", &[(first, last)], listed);
-        let expected = if accepted { vec![] } else { refused("publicity[0].last_day", LISTING) };
-        assert_eq!(refusals(&record), expected, "publicity {first}–{last}, listed {listed}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("publicity[0].last_day", LISTING)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "publicity {first}–{last}, listed {listed}"
+        );
     }
 }
 
@@ -383,12 +601,22 @@ fn publicity_of_at_least_five_working_days_xize2026_art13() {
 #[test]
 fn listing_straddling_the_2026_revision_is_judged_by_each_version_xize2014_xize2026_art13() {
     // (listed, accepted without consent or publicity?)
-    for (listed, accepted) in [("2026-05-10", true), ("2026-05-11", false), ("2026-05-12", false)] {
+    for (listed, accepted) in [
+        ("2026-05-10", true),
+        ("2026-05-11", false),
+        ("2026-05-12", false),
+    ] {
         let record = activist_record("2025-03-02", &["2025-08-20", "2026-02-10"], listed);
         let expected = if accepted {
             vec![]
         } else {
-            vec![("candidate_reported_to_upper_on".to_string(), LISTING.to_string()), ("publicity".to_string(), LISTING.to_string())]
+            vec![
+                (
+                    "candidate_reported_to_upper_on".to_string(),
+                    LISTING.to_string(),
+                ),
+                ("publicity".to_string(), LISTING.to_string()),
+            ]
         };
         assert_eq!(refusals(&record), expected, "listed {listed}");
     }
@@ -401,7 +629,11 @@ fn mobile_people_are_publicised_at_both_places_xize2026_art13() {
     record.person.mobile = true;
     record.publicity[0].place = PublicityPlace::OutflowPlace;
     assert_eq!(refusals(&record), refused("publicity", LISTING));
-    record.publicity.push(Publicity { place: PublicityPlace::InflowPlace, first_day: d("2026-05-13"), last_day: d("2026-05-19") });
+    record.publicity.push(Publicity {
+        place: PublicityPlace::InflowPlace,
+        first_day: d("2026-05-13"),
+        last_day: d("2026-05-19"),
+    });
     assert_eq!(refusals(&record), vec![]);
 }
 
@@ -411,11 +643,27 @@ fn mobile_people_are_publicised_at_both_places_xize2026_art13() {
 fn publicity_in_a_year_without_calendar_data_is_refused_naming_the_year_xize2026_art13() {
     let mut record = activist_record("2026-03-02", &["2026-08-20", "2027-02-10"], "2027-03-20");
     record.candidate_reported_to_upper_on = Some(d("2027-03-05"));
-    record.publicity = vec![Publicity { place: PublicityPlace::Residence, first_day: d("2027-03-08"), last_day: d("2027-03-12") }];
-    let refusal =
-        validate_admission(&record, &AdmissionContext { calendar: &CALENDAR, standing: &standing }).expect_err("2027 is not covered");
+    record.publicity = vec![Publicity {
+        place: PublicityPlace::Residence,
+        first_day: d("2027-03-08"),
+        last_day: d("2027-03-12"),
+    }];
+    let refusal = validate_admission(
+        &record,
+        &AdmissionContext {
+            calendar: &CALENDAR,
+            standing: &standing,
+        },
+    )
+    .expect_err("2027 is not covered");
     assert_eq!(refusal.errors[0].field, "publicity[0]");
-    assert!(refusal.errors[0].message_zh.contains("2027年的节假日安排尚未录入"), "{}", refusal.errors[0].message_zh);
+    assert!(
+        refusal.errors[0]
+            .message_zh
+            .contains("2027年的节假日安排尚未录入"),
+        "{}",
+        refusal.errors[0].message_zh
+    );
 }
 
 /// 细则 第十四条: two full members as sponsors; a probationary member, one under 留党察看 or with
@@ -434,10 +682,22 @@ fn sponsors_are_two_full_members_in_good_standing_xize2026_art14() {
     for (sponsor, is_refused, is_warned) in table {
         let mut record = pipeline_2026();
         record.sponsors[1].member_id = sponsor;
-        let expected = if is_refused { refused("sponsors[1].member_id", SPONSORS) } else { vec![] };
+        let expected = if is_refused {
+            refused("sponsors[1].member_id", SPONSORS)
+        } else {
+            vec![]
+        };
         assert_eq!(refusals(&record), expected, "sponsor {sponsor}");
-        let warnings: Vec<_> = findings(&record).into_iter().filter(|f| f.severity == Severity::Warning).map(|f| f.field).collect();
-        let expected_warnings = if is_warned { vec!["sponsors[1].member_id".to_string()] } else { vec![] };
+        let warnings: Vec<_> = findings(&record)
+            .into_iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| f.field)
+            .collect();
+        let expected_warnings = if is_warned {
+            vec!["sponsors[1].member_id".to_string()]
+        } else {
+            vec![]
+        };
         assert_eq!(warnings, expected_warnings, "sponsor {sponsor}");
     }
 }
@@ -449,18 +709,40 @@ fn exactly_two_sponsors_by_the_vote_xize2026_art14() {
     one.sponsors.truncate(1);
     assert_eq!(refusals(&one), refused("sponsors", SPONSORS));
     let mut three = pipeline_2026();
-    three.sponsors.push(SponsorAssignment { member_id: MemberId(5), assigned_on: d("2026-05-25") });
-    assert_eq!(refusals(&three), vec![("sponsors".to_string(), SPONSORS.to_string()), ("sponsors".to_string(), SPONSORS.to_string())]);
+    three.sponsors.push(SponsorAssignment {
+        member_id: MemberId(5),
+        assigned_on: d("2026-05-25"),
+    });
+    assert_eq!(
+        refusals(&three),
+        vec![
+            ("sponsors".to_string(), SPONSORS.to_string()),
+            ("sponsors".to_string(), SPONSORS.to_string())
+        ]
+    );
 }
 
 /// 细则 第十六条: no admission without a political review concluded by the vote (2026-08-10).
 #[test]
 fn political_review_concluded_before_the_vote_xize2026_art16() {
-    for (concluded, accepted) in [(Some("2026-08-09"), true), (Some("2026-08-10"), true), (Some("2026-08-11"), false), (None, false)] {
+    for (concluded, accepted) in [
+        (Some("2026-08-09"), true),
+        (Some("2026-08-10"), true),
+        (Some("2026-08-11"), false),
+        (None, false),
+    ] {
         let mut record = until_vote(pipeline_2026());
         record.political_review_concluded_on = concluded.map(d);
-        let expected = if accepted { vec![] } else { refused("political_review_concluded_on", POLITICAL_REVIEW) };
-        assert_eq!(refusals(&record), expected, "review concluded {concluded:?}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("political_review_concluded_on", POLITICAL_REVIEW)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "review concluded {concluded:?}"
+        );
     }
 }
 
@@ -480,18 +762,41 @@ fn training_before_the_vote_three_days_or_24_hours_xize2026_art17() {
     ];
     for (finished, days, hours, refused_field, warned) in table {
         let mut record = until_vote(pipeline_2026());
-        record.training = Some(Training { finished_on: d(finished), days, hours });
+        record.training = Some(Training {
+            finished_on: d(finished),
+            days,
+            hours,
+        });
         let expected = refused_field.map_or(vec![], |field| refused(field, TRAINING));
-        assert_eq!(refusals(&record), expected, "training to {finished}, {days} days, {hours} hours");
-        let warnings = findings(&record).iter().filter(|f| f.severity == Severity::Warning).count();
-        assert_eq!(warnings, usize::from(warned), "training to {finished}, {days} days, {hours} hours");
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "training to {finished}, {days} days, {hours} hours"
+        );
+        let warnings = findings(&record)
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count();
+        assert_eq!(
+            warnings,
+            usize::from(warned),
+            "training to {finished}, {days} days, {hours} hours"
+        );
     }
     let mut untrained = until_vote(pipeline_2026());
     untrained.training = None;
     assert_eq!(refusals(&untrained), refused("training", TRAINING));
-    untrained.reasons.push(reason(ReasonSubject::UntrainedException, "2026-08-01"));
+    untrained
+        .reasons
+        .push(reason(ReasonSubject::UntrainedException, "2026-08-01"));
     assert_eq!(refusals(&untrained), vec![]);
-    assert_eq!(findings(&untrained).iter().map(|f| (f.rule_id, f.severity)).collect::<Vec<_>>(), vec![(TRAINING, Severity::Warning)]);
+    assert_eq!(
+        findings(&untrained)
+            .iter()
+            .map(|f| (f.rule_id, f.severity))
+            .collect::<Vec<_>>(),
+        vec![(TRAINING, Severity::Warning)]
+    );
 }
 
 /// 细则 第十九条 (new in 2026): 预审合格后一个月内提交党员大会讨论. The limit runs from a pre-review held
@@ -515,8 +820,16 @@ fn vote_within_one_month_of_pretrial_xize2026_art19() {
         record.pretrial_passed_on = Some(d(pretrial));
         record.application_form_issued_on = Some(d(pretrial));
         record.admission_vote = Some(vote(held));
-        let expected = if accepted { vec![] } else { refused("admission_vote.held_on", VOTE_WITHIN_MONTH) };
-        assert_eq!(refusals(&record), expected, "pre-review {pretrial}, vote {held}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("admission_vote.held_on", VOTE_WITHIN_MONTH)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "pre-review {pretrial}, vote {held}"
+        );
     }
 }
 
@@ -524,16 +837,29 @@ fn vote_within_one_month_of_pretrial_xize2026_art19() {
 /// the vote's own conditions are the 2026 text's, the one-month limit does not run from a 2014
 /// pre-review; a pre-review on 11 May starts it.
 #[test]
-fn pretrial_before_and_vote_after_the_revision_is_judged_by_both_versions_xize2014_xize2026_art19() {
+fn pretrial_before_and_vote_after_the_revision_is_judged_by_both_versions_xize2014_xize2026_art19()
+{
     // (pre-review, vote, accepted?)
-    let table = [("2026-05-10", "2026-07-01", true), ("2026-05-11", "2026-06-11", true), ("2026-05-11", "2026-06-12", false)];
+    let table = [
+        ("2026-05-10", "2026-07-01", true),
+        ("2026-05-11", "2026-06-11", true),
+        ("2026-05-11", "2026-06-12", false),
+    ];
     for (pretrial, held, accepted) in table {
         let mut record = until_vote(pipeline_2014());
         record.pretrial_passed_on = Some(d(pretrial));
         record.application_form_issued_on = Some(d(pretrial));
         record.admission_vote = Some(vote(held));
-        let expected = if accepted { vec![] } else { refused("admission_vote.held_on", VOTE_WITHIN_MONTH) };
-        assert_eq!(refusals(&record), expected, "pre-review {pretrial}, vote {held}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("admission_vote.held_on", VOTE_WITHIN_MONTH)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "pre-review {pretrial}, vote {held}"
+        );
     }
     // The vote itself is dated under 2026 and still needs its own conditions: sponsors, review, training.
     let mut record = until_vote(pipeline_2014());
@@ -541,8 +867,21 @@ fn pretrial_before_and_vote_after_the_revision_is_judged_by_both_versions_xize20
     record.application_form_issued_on = Some(d("2026-05-10"));
     record.admission_vote = Some(vote("2026-07-01"));
     record.political_review_concluded_on = None;
-    let refusal = validate_admission(&record, &AdmissionContext { calendar: &CALENDAR, standing: &standing }).expect_err("no review");
-    assert!(refusal.errors[0].message_zh.contains("2026年5月11日中共中央办公厅发布"), "{}", refusal.errors[0].message_zh);
+    let refusal = validate_admission(
+        &record,
+        &AdmissionContext {
+            calendar: &CALENDAR,
+            standing: &standing,
+        },
+    )
+    .expect_err("no review");
+    assert!(
+        refusal.errors[0]
+            .message_zh
+            .contains("2026年5月11日中共中央办公厅发布"),
+        "{}",
+        refusal.errors[0].message_zh
+    );
 }
 
 /// 细则 第十九、二十条 as recorded in the resolution: quorum more than half of expected, yes (with
@@ -557,7 +896,14 @@ fn recorded_admission_vote_matches_its_counts_xize2026_art19_art20() {
         (20, 11, 11, 0, true, None),
         (20, 11, 10, 0, true, Some("admission_vote.recorded_outcome")),
         (20, 11, 10, 1, true, None),
-        (20, 11, 11, 0, false, Some("admission_vote.recorded_outcome")),
+        (
+            20,
+            11,
+            11,
+            0,
+            false,
+            Some("admission_vote.recorded_outcome"),
+        ),
         (20, 11, 10, 10, true, Some("admission_vote.counts.written")),
     ];
     for (expected, present, yes, written, passed, refused_field) in table {
@@ -566,9 +912,16 @@ fn recorded_admission_vote_matches_its_counts_xize2026_art19_art20() {
             held_on: d("2026-08-10"),
             meeting_id: None,
             counts: counts(expected, present, yes, written),
-            recorded_outcome: if passed { RecordedOutcome::Passed } else { RecordedOutcome::Rejected },
+            recorded_outcome: if passed {
+                RecordedOutcome::Passed
+            } else {
+                RecordedOutcome::Rejected
+            },
         });
-        let fields: Vec<String> = refusals(&record).into_iter().map(|(field, _)| field).collect();
+        let fields: Vec<String> = refusals(&record)
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect();
         assert_eq!(
             fields,
             refused_field.map_or(vec![], |field| vec![field.to_string()]),
@@ -577,9 +930,19 @@ fn recorded_admission_vote_matches_its_counts_xize2026_art19_art20() {
     }
     let mut too_many_ballots = until_vote(pipeline_2026());
     if let Some(vote) = too_many_ballots.admission_vote.as_mut() {
-        vote.counts.in_room = Tally { yes: 15, no: 1, abstain: 0 };
+        vote.counts.in_room = Tally {
+            yes: 15,
+            no: 1,
+            abstain: 0,
+        };
     }
-    assert_eq!(refusals(&too_many_ballots), refused("admission_vote.counts.in_room", "RECRUIT.MEETING.MAJORITY_AND_WRITTEN_VOTES"));
+    assert_eq!(
+        refusals(&too_many_ballots),
+        refused(
+            "admission_vote.counts.in_room",
+            "RECRUIT.MEETING.MAJORITY_AND_WRITTEN_VOTES"
+        )
+    );
 }
 
 /// 细则 第二十五条: 三个月内审批; 特殊情况可以适当延长, 但不得超过六个月 (the reason recorded).
@@ -603,16 +966,34 @@ fn upper_approval_within_three_months_or_six_with_a_reason_xize2026_art25() {
         record.upper_talk = Some(talk(held));
         record.admission_approval = Some(approval(decided));
         if delay_reason {
-            record.reasons.push(reason(ReasonSubject::ApprovalDelay, held));
+            record
+                .reasons
+                .push(reason(ReasonSubject::ApprovalDelay, held));
         }
         if late_reason {
-            record.reasons.push(reason(ReasonSubject::LateStep { step: AdmissionStep::AdmissionApproval }, decided));
+            record.reasons.push(reason(
+                ReasonSubject::LateStep {
+                    step: AdmissionStep::AdmissionApproval,
+                },
+                decided,
+            ));
         }
-        let expected = if accepted { vec![] } else { refused("admission_approval.decided_on", APPROVAL) };
-        assert_eq!(refusals(&record), expected, "vote {held}, approval {decided}, reasons {delay_reason}/{late_reason}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("admission_approval.decided_on", APPROVAL)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "vote {held}, approval {decided}, reasons {delay_reason}/{late_reason}"
+        );
     }
     // A month-end vote: 31 August + 3 months = 30 November.
-    let month_end = [("2026-08-31", "2026-11-30", true), ("2026-08-31", "2026-12-01", false)];
+    let month_end = [
+        ("2026-08-31", "2026-11-30", true),
+        ("2026-08-31", "2026-12-01", false),
+    ];
     for (held, decided, accepted) in month_end {
         let mut record = until_vote(pipeline_2026());
         record.pretrial_passed_on = Some(d("2026-08-05"));
@@ -620,8 +1001,16 @@ fn upper_approval_within_three_months_or_six_with_a_reason_xize2026_art25() {
         record.admission_vote = Some(vote(held));
         record.upper_talk = Some(talk(held));
         record.admission_approval = Some(approval(decided));
-        let expected = if accepted { vec![] } else { refused("admission_approval.decided_on", APPROVAL) };
-        assert_eq!(refusals(&record), expected, "vote {held}, approval {decided}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("admission_approval.decided_on", APPROVAL)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "vote {held}, approval {decided}"
+        );
     }
 }
 
@@ -639,13 +1028,29 @@ fn oath_within_one_month_of_approval_is_a_warning_xize2026_art29() {
     for (mut record, oath, warned) in table {
         record.oath_on = Some(d(oath));
         assert_eq!(refusals(&record), vec![], "oath {oath}");
-        let warnings: Vec<_> = findings(&record).into_iter().filter(|f| f.rule_id == OATH).map(|f| f.severity).collect();
-        assert_eq!(warnings, if warned { vec![Severity::Warning] } else { vec![] }, "oath {oath}");
+        let warnings: Vec<_> = findings(&record)
+            .into_iter()
+            .filter(|f| f.rule_id == OATH)
+            .map(|f| f.severity)
+            .collect();
+        assert_eq!(
+            warnings,
+            if warned {
+                vec![Severity::Warning]
+            } else {
+                vec![]
+            },
+            "oath {oath}"
+        );
     }
 }
 
 fn decision(proposal: ProbationProposal, held: &str, approved: Option<&str>) -> ProbationDecision {
-    ProbationDecision { proposal, vote: vote(held), approval: approved.map(approval) }
+    ProbationDecision {
+        proposal,
+        vote: vote(held),
+        approval: approved.map(approval),
+    }
 }
 
 /// 细则 第三十一条: 预备期为一年，从党支部党员大会通过之日算起 — 29 February + 1 year = 28 February;
@@ -662,11 +1067,23 @@ fn probation_is_one_year_from_the_vote_xize2026_art31() {
     assert_eq!(pipeline_2026().probation_end(), Some(d("2027-08-10")));
 
     // (conversion meeting, accepted?) for probation ending 2027-08-10.
-    for (held, accepted) in [("2027-08-09", false), ("2027-08-10", true), ("2027-08-11", true)] {
+    for (held, accepted) in [
+        ("2027-08-09", false),
+        ("2027-08-10", true),
+        ("2027-08-11", true),
+    ] {
         let mut record = pipeline_2026();
         record.archived_on = None;
-        record.probation_decisions = vec![decision(ProbationProposal::Convert, held, Some("2027-09-01"))];
-        let expected = if accepted { vec![] } else { refused("probation_decisions[0].vote.held_on", PROBATION) };
+        record.probation_decisions = vec![decision(
+            ProbationProposal::Convert,
+            held,
+            Some("2027-09-01"),
+        )];
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("probation_decisions[0].vote.held_on", PROBATION)
+        };
         assert_eq!(refusals(&record), expected, "conversion meeting {held}");
     }
 }
@@ -679,13 +1096,25 @@ fn probation_extension_once_by_six_to_twelve_months_xize2026_art31_art33() {
     for (months, accepted) in [(5, false), (6, true), (12, true), (13, false)] {
         let mut record = pipeline_2026();
         record.archived_on = None;
-        record.probation_decisions = vec![decision(ProbationProposal::Extend { months }, "2027-08-12", Some("2027-09-01"))];
-        let expected = if accepted { vec![] } else { refused("probation_decisions[0].proposal.months", PROBATION) };
+        record.probation_decisions = vec![decision(
+            ProbationProposal::Extend { months },
+            "2027-08-12",
+            Some("2027-09-01"),
+        )];
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("probation_decisions[0].proposal.months", PROBATION)
+        };
         assert_eq!(refusals(&record), expected, "extension of {months} months");
     }
     let mut record = pipeline_2026();
     record.probation_decisions = vec![
-        decision(ProbationProposal::Extend { months: 6 }, "2027-08-12", Some("2027-09-01")),
+        decision(
+            ProbationProposal::Extend { months: 6 },
+            "2027-08-12",
+            Some("2027-09-01"),
+        ),
         decision(ProbationProposal::Convert, "2028-02-10", Some("2028-03-01")),
     ];
     record.archived_on = Some(d("2028-03-10"));
@@ -695,28 +1124,58 @@ fn probation_extension_once_by_six_to_twelve_months_xize2026_art31_art33() {
     assert_eq!(pipeline_2026().party_standing_from(), Some(d("2027-08-10")));
 
     // A conversion meeting before the extended end is too early.
-    record.probation_decisions[1] = decision(ProbationProposal::Convert, "2028-02-09", Some("2028-03-01"));
-    assert_eq!(refusals(&record), refused("probation_decisions[1].vote.held_on", PROBATION));
+    record.probation_decisions[1] =
+        decision(ProbationProposal::Convert, "2028-02-09", Some("2028-03-01"));
+    assert_eq!(
+        refusals(&record),
+        refused("probation_decisions[1].vote.held_on", PROBATION)
+    );
 
     // A second extension is refused.
     let mut twice = pipeline_2026();
     twice.archived_on = None;
     twice.probation_decisions = vec![
-        decision(ProbationProposal::Extend { months: 6 }, "2027-08-12", Some("2027-09-01")),
+        decision(
+            ProbationProposal::Extend { months: 6 },
+            "2027-08-12",
+            Some("2027-09-01"),
+        ),
         decision(ProbationProposal::Extend { months: 6 }, "2028-02-10", None),
     ];
-    assert_eq!(refusals(&twice), refused("probation_decisions[1].proposal", PROBATION));
+    assert_eq!(
+        refusals(&twice),
+        refused("probation_decisions[1].proposal", PROBATION)
+    );
 }
 
 /// 细则 第三十三条: 转正的决议应当在三个月内审批.
 #[test]
 fn conversion_approval_within_three_months_xize2026_art33() {
-    for (approved, accepted) in [("2027-11-11", true), ("2027-11-12", true), ("2027-11-13", false)] {
+    for (approved, accepted) in [
+        ("2027-11-11", true),
+        ("2027-11-12", true),
+        ("2027-11-13", false),
+    ] {
         let mut record = pipeline_2026();
         record.archived_on = None;
-        record.probation_decisions = vec![decision(ProbationProposal::Convert, "2027-08-12", Some(approved))];
-        let expected = if accepted { vec![] } else { refused("probation_decisions[0].approval.decided_on", CONVERSION_APPROVAL) };
-        assert_eq!(refusals(&record), expected, "conversion approved {approved}");
+        record.probation_decisions = vec![decision(
+            ProbationProposal::Convert,
+            "2027-08-12",
+            Some(approved),
+        )];
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused(
+                "probation_decisions[0].approval.decided_on",
+                CONVERSION_APPROVAL,
+            )
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "conversion approved {approved}"
+        );
     }
 }
 
@@ -725,14 +1184,27 @@ fn conversion_approval_within_three_months_xize2026_art33() {
 #[test]
 fn transferred_in_conversion_postponed_at_most_six_months_xize2026_art35() {
     // (transferred in?, meeting, accepted?) — probation ends 2027-08-10.
-    let table = [(true, "2028-02-09", true), (true, "2028-02-10", true), (true, "2028-02-11", false), (false, "2028-03-01", true)];
+    let table = [
+        (true, "2028-02-09", true),
+        (true, "2028-02-10", true),
+        (true, "2028-02-11", false),
+        (false, "2028-03-01", true),
+    ];
     for (transferred, held, accepted) in table {
         let mut record = pipeline_2026();
         record.archived_on = None;
         record.transferred_in_during_probation_on = transferred.then(|| d("2027-01-10"));
         record.probation_decisions = vec![decision(ProbationProposal::Convert, held, Some(held))];
-        let expected = if accepted { vec![] } else { refused("probation_decisions[0].vote.held_on", TRANSFER_IN) };
-        assert_eq!(refusals(&record), expected, "transferred {transferred}, meeting {held}");
+        let expected = if accepted {
+            vec![]
+        } else {
+            refused("probation_decisions[0].vote.held_on", TRANSFER_IN)
+        };
+        assert_eq!(
+            refusals(&record),
+            expected,
+            "transferred {transferred}, meeting {held}"
+        );
     }
 }
 
@@ -741,7 +1213,12 @@ fn transferred_in_conversion_postponed_at_most_six_months_xize2026_art35() {
 fn a_step_dated_before_its_dependency_is_refused_naming_field_and_rule_xize2026() {
     type Edit = fn(&mut AdmissionRecord);
     let table: [(&str, Edit, &str, &str); 10] = [
-        ("talk before application", |r| r.application_talk = Some(talk("2024-09-01")), "application_talk.held_on", TALK),
+        (
+            "talk before application",
+            |r| r.application_talk = Some(talk("2024-09-01")),
+            "application_talk.held_on",
+            TALK,
+        ),
         (
             "activist before talk",
             |r| r.activist_determined_on = Some(d("2024-09-10")),
@@ -754,24 +1231,57 @@ fn a_step_dated_before_its_dependency_is_refused_naming_field_and_rule_xize2026(
             "mentors[0].assigned_on",
             "RECRUIT.ACTIVIST.CONTACTS_1_2",
         ),
-        ("sponsor before listing", |r| r.sponsors[0].assigned_on = d("2026-05-19"), "sponsors[0].assigned_on", SPONSORS),
-        ("pre-review before committee review", |r| r.pretrial_passed_on = Some(d("2026-07-05")), "pretrial_passed_on", "RECRUIT.PRETRIAL"),
-        ("vote before the form", |r| r.application_form_issued_on = Some(d("2026-08-11")), "admission_vote.held_on", "RECRUIT.PRETRIAL"),
-        ("approval before upper talk", |r| r.upper_talk = Some(talk("2026-09-02")), "upper_talk", "RECRUIT.APPROVAL.PRE_TALK"),
-        ("oath before approval", |r| r.oath_on = Some(d("2026-08-31")), "oath_on", OATH),
+        (
+            "sponsor before listing",
+            |r| r.sponsors[0].assigned_on = d("2026-05-19"),
+            "sponsors[0].assigned_on",
+            SPONSORS,
+        ),
+        (
+            "pre-review before committee review",
+            |r| r.pretrial_passed_on = Some(d("2026-07-05")),
+            "pretrial_passed_on",
+            "RECRUIT.PRETRIAL",
+        ),
+        (
+            "vote before the form",
+            |r| r.application_form_issued_on = Some(d("2026-08-11")),
+            "admission_vote.held_on",
+            "RECRUIT.PRETRIAL",
+        ),
+        (
+            "approval before upper talk",
+            |r| r.upper_talk = Some(talk("2026-09-02")),
+            "upper_talk",
+            "RECRUIT.APPROVAL.PRE_TALK",
+        ),
+        (
+            "oath before approval",
+            |r| r.oath_on = Some(d("2026-08-31")),
+            "oath_on",
+            OATH,
+        ),
         (
             "conversion approved before its vote",
             |r| r.probation_decisions[0].approval = Some(approval("2027-08-11")),
             "probation_decisions[0].approval.decided_on",
             "RECRUIT.CONVERSION.PROCEDURE_AND_VOTE",
         ),
-        ("archived before conversion approval", |r| r.archived_on = Some(d("2027-08-31")), "archived_on", "RECRUIT.ARCHIVE"),
+        (
+            "archived before conversion approval",
+            |r| r.archived_on = Some(d("2027-08-31")),
+            "archived_on",
+            "RECRUIT.ARCHIVE",
+        ),
     ];
     for (label, edit, field, rule) in table {
         let mut record = pipeline_2026();
         edit(&mut record);
         let refusals = refusals(&record);
-        assert!(refusals.contains(&(field.to_string(), rule.to_string())), "{label}: {refusals:?}");
+        assert!(
+            refusals.contains(&(field.to_string(), rule.to_string())),
+            "{label}: {refusals:?}"
+        );
     }
 }
 
@@ -784,8 +1294,15 @@ fn later_steps_without_their_prerequisite_are_refused_xize2026() {
     let mut no_approval = pipeline_2026();
     no_approval.admission_approval = None;
     no_approval.approval_filed_on = None;
-    let fields: Vec<String> = refusals(&no_approval).into_iter().map(|(field, _)| field).collect();
-    assert!(fields.contains(&"oath_on".to_string()) && fields.contains(&"probation_decisions".to_string()), "{fields:?}");
+    let fields: Vec<String> = refusals(&no_approval)
+        .into_iter()
+        .map(|(field, _)| field)
+        .collect();
+    assert!(
+        fields.contains(&"oath_on".to_string())
+            && fields.contains(&"probation_decisions".to_string()),
+        "{fields:?}"
+    );
 }
 
 /// 细则 第七条: what is due counts down to the deadline and is overdue the day after. An
@@ -795,22 +1312,49 @@ fn later_steps_without_their_prerequisite_are_refused_xize2026() {
 fn due_talk_counts_down_and_is_overdue_the_day_after_xize2026_art7() {
     let record = AdmissionRecord::new(person("1990-01-01"), d("2026-06-10"));
     // (today, days left, overdue?)
-    for (today, days_left, overdue) in [("2026-07-09", 1, false), ("2026-07-10", 0, false), ("2026-07-11", -1, true)] {
+    for (today, days_left, overdue) in [
+        ("2026-07-09", 1, false),
+        ("2026-07-10", 0, false),
+        ("2026-07-11", -1, true),
+    ] {
         let due = due_steps(&record, d(today), &CALENDAR);
         assert_eq!(due.len(), 1, "{today}");
         let step = &due[0];
         assert_eq!(
             (step.step, step.deadline, step.days_left, step.overdue),
-            (AdmissionStep::ApplicationTalk, Some(d("2026-07-10")), Some(days_left), overdue),
+            (
+                AdmissionStep::ApplicationTalk,
+                Some(d("2026-07-10")),
+                Some(days_left),
+                overdue
+            ),
             "{today}"
         );
-        assert_eq!((step.rule_id, step.citation.article_zh, step.citation.article_en), (TALK, "第七条", "art. 7"));
+        assert_eq!(
+            (
+                step.rule_id,
+                step.citation.article_zh,
+                step.citation.article_en
+            ),
+            (TALK, "第七条", "art. 7")
+        );
         assert_eq!(step.number, Some(2));
-        assert!(step.citation.quote_zh.contains("一个月内"), "{}", step.citation.quote_zh);
+        assert!(
+            step.citation.quote_zh.contains("一个月内"),
+            "{}",
+            step.citation.quote_zh
+        );
     }
-    let before_revision = due_steps(&AdmissionRecord::new(person("1990-01-01"), d("2026-03-10")), d("2026-03-20"), &CALENDAR);
+    let before_revision = due_steps(
+        &AdmissionRecord::new(person("1990-01-01"), d("2026-03-10")),
+        d("2026-03-20"),
+        &CALENDAR,
+    );
     assert_eq!(
-        (before_revision[0].citation.version, before_revision[0].citation.article_en),
+        (
+            before_revision[0].citation.version,
+            before_revision[0].citation.article_en
+        ),
         (AdmissionRuleSet::Rules2014, "article unknown (2014 text)")
     );
 }
@@ -826,20 +1370,47 @@ fn due_activist_review_and_listing_xize2026_art11_art13() {
     activist.candidate_reported_to_upper_on = None;
     // Before 11 May a listing would still fall under the 2014 text: no consent step.
     let due = due_steps(&activist, d("2026-05-01"), &CALENDAR);
-    assert!(due.iter().any(|step| step.step == AdmissionStep::ListCandidate && step.earliest == Some(d("2025-11-04"))), "{due:?}");
-    assert!(!due.iter().any(|step| step.step == AdmissionStep::ReportCandidateToUpper), "{due:?}");
+    assert!(
+        due.iter()
+            .any(|step| step.step == AdmissionStep::ListCandidate
+                && step.earliest == Some(d("2025-11-04"))),
+        "{due:?}"
+    );
+    assert!(
+        !due.iter()
+            .any(|step| step.step == AdmissionStep::ReportCandidateToUpper),
+        "{due:?}"
+    );
     let due = due_steps(&activist, d("2026-05-15"), &CALENDAR);
-    let review = due.iter().find(|step| step.step == AdmissionStep::ActivistReview).expect("review due");
-    assert_eq!((review.deadline, review.days_left, review.overdue), (Some(d("2026-10-10")), Some(148), false));
-    let consent = due.iter().find(|step| step.step == AdmissionStep::ReportCandidateToUpper).expect("consent due");
-    assert_eq!((consent.name_zh, consent.earliest), ("报上级党委同意", Some(d("2025-11-04"))));
+    let review = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::ActivistReview)
+        .expect("review due");
+    assert_eq!(
+        (review.deadline, review.days_left, review.overdue),
+        (Some(d("2026-10-10")), Some(148), false)
+    );
+    let consent = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::ReportCandidateToUpper)
+        .expect("consent due");
+    assert_eq!(
+        (consent.name_zh, consent.earliest),
+        ("报上级党委同意", Some(d("2025-11-04")))
+    );
 
     let mut publicised = activist.clone();
     publicised.candidate_reported_to_upper_on = Some(d("2026-05-05"));
-    publicised.publicity =
-        vec![Publicity { place: PublicityPlace::WorkOrStudyUnit, first_day: d("2026-05-06"), last_day: d("2026-05-12") }];
+    publicised.publicity = vec![Publicity {
+        place: PublicityPlace::WorkOrStudyUnit,
+        first_day: d("2026-05-06"),
+        last_day: d("2026-05-12"),
+    }];
     let due = due_steps(&publicised, d("2026-05-11"), &CALENDAR);
-    let listing = due.iter().find(|step| step.step == AdmissionStep::ListCandidate).expect("listing due");
+    let listing = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::ListCandidate)
+        .expect("listing due");
     // 6, 7, 8, 9 (make-up working day) and 11 May: complete on Monday 11 May.
     assert_eq!(listing.earliest, Some(d("2026-05-11")));
 }
@@ -850,27 +1421,55 @@ fn due_vote_and_approval_deadlines_xize2026_art19_art25() {
     let mut pending_vote = until_vote(pipeline_2026());
     pending_vote.admission_vote = None;
     let due = due_steps(&pending_vote, d("2026-08-15"), &CALENDAR);
-    let vote_step = due.iter().find(|step| step.step == AdmissionStep::AdmissionVote).expect("vote due");
-    assert_eq!((vote_step.deadline, vote_step.days_left, vote_step.rule_id), (Some(d("2026-08-15")), Some(0), VOTE_WITHIN_MONTH));
+    let vote_step = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::AdmissionVote)
+        .expect("vote due");
+    assert_eq!(
+        (vote_step.deadline, vote_step.days_left, vote_step.rule_id),
+        (Some(d("2026-08-15")), Some(0), VOTE_WITHIN_MONTH)
+    );
 
     let mut straddling = until_vote(pipeline_2014());
     straddling.pretrial_passed_on = Some(d("2026-05-10"));
     straddling.admission_vote = None;
     let due = due_steps(&straddling, d("2026-07-01"), &CALENDAR);
-    let vote_step = due.iter().find(|step| step.step == AdmissionStep::AdmissionVote).expect("vote due");
-    assert_eq!(vote_step.deadline, None, "a 2014 pre-review starts no one-month limit");
+    let vote_step = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::AdmissionVote)
+        .expect("vote due");
+    assert_eq!(
+        vote_step.deadline, None,
+        "a 2014 pre-review starts no one-month limit"
+    );
 
     let pending_approval = until_vote(pipeline_2026());
     let due = due_steps(&pending_approval, d("2026-11-11"), &CALENDAR);
-    let steps: Vec<(AdmissionStep, Option<NaiveDate>, bool)> = due.iter().map(|step| (step.step, step.deadline, step.overdue)).collect();
+    let steps: Vec<(AdmissionStep, Option<NaiveDate>, bool)> = due
+        .iter()
+        .map(|step| (step.step, step.deadline, step.overdue))
+        .collect();
     assert_eq!(
         steps,
-        vec![(AdmissionStep::UpperTalk, Some(d("2026-11-10")), true), (AdmissionStep::AdmissionApproval, Some(d("2026-11-10")), true)]
+        vec![
+            (AdmissionStep::UpperTalk, Some(d("2026-11-10")), true),
+            (
+                AdmissionStep::AdmissionApproval,
+                Some(d("2026-11-10")),
+                true
+            )
+        ]
     );
     let mut with_reason = pending_approval.clone();
-    with_reason.reasons.push(reason(ReasonSubject::ApprovalDelay, "2026-10-01"));
+    with_reason
+        .reasons
+        .push(reason(ReasonSubject::ApprovalDelay, "2026-10-01"));
     let due = due_steps(&with_reason, d("2026-11-11"), &CALENDAR);
-    assert!(due.iter().all(|step| step.deadline == Some(d("2027-02-10")) && !step.overdue), "{due:?}");
+    assert!(
+        due.iter()
+            .all(|step| step.deadline == Some(d("2027-02-10")) && !step.overdue),
+        "{due:?}"
+    );
 }
 
 /// 细则 第二十九条, 第三十一条, 第三十五条: oath (warning), conversion from the end of probation.
@@ -882,23 +1481,48 @@ fn due_oath_and_conversion_xize2026_art29_art31_art35() {
     probation.probation_decisions.clear();
     probation.archived_on = None;
     let due = due_steps(&probation, d("2026-09-15"), &CALENDAR);
-    let oath = due.iter().find(|step| step.step == AdmissionStep::Oath).expect("oath due");
-    assert_eq!((oath.deadline, oath.severity), (Some(d("2026-10-01")), Severity::Warning));
-    let conversion = due.iter().find(|step| step.step == AdmissionStep::ConversionVote).expect("conversion due");
-    assert_eq!((conversion.earliest, conversion.deadline), (Some(d("2027-08-10")), None));
+    let oath = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::Oath)
+        .expect("oath due");
+    assert_eq!(
+        (oath.deadline, oath.severity),
+        (Some(d("2026-10-01")), Severity::Warning)
+    );
+    let conversion = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::ConversionVote)
+        .expect("conversion due");
+    assert_eq!(
+        (conversion.earliest, conversion.deadline),
+        (Some(d("2027-08-10")), None)
+    );
 
     probation.transferred_in_during_probation_on = Some(d("2027-01-10"));
     let due = due_steps(&probation, d("2028-02-11"), &CALENDAR);
-    let conversion = due.iter().find(|step| step.step == AdmissionStep::ConversionVote).expect("conversion due");
-    assert_eq!((conversion.rule_id, conversion.deadline, conversion.overdue), (TRANSFER_IN, Some(d("2028-02-10")), true));
+    let conversion = due
+        .iter()
+        .find(|step| step.step == AdmissionStep::ConversionVote)
+        .expect("conversion due");
+    assert_eq!(
+        (conversion.rule_id, conversion.deadline, conversion.overdue),
+        (TRANSFER_IN, Some(d("2028-02-10")), true)
+    );
 
     let mut old = pipeline_2014();
     old.oath_on = None;
     old.conversion_application_on = None;
     old.probation_decisions.clear();
     old.archived_on = None;
-    let oath = due_steps(&old, d("2024-05-01"), &CALENDAR).into_iter().find(|step| step.step == AdmissionStep::Oath).expect("oath due");
-    assert_eq!((oath.deadline, oath.severity), (None, Severity::Info), "no oath limit for a 2014 approval");
+    let oath = due_steps(&old, d("2024-05-01"), &CALENDAR)
+        .into_iter()
+        .find(|step| step.step == AdmissionStep::Oath)
+        .expect("oath due");
+    assert_eq!(
+        (oath.deadline, oath.severity),
+        (None, Severity::Info),
+        "no oath limit for a 2014 approval"
+    );
 }
 
 /// Citations: 2026 numbering as RULES.md §4 gives it; the 2014 text says "article unknown" except
@@ -906,19 +1530,45 @@ fn due_oath_and_conversion_xize2026_art29_art31_art35() {
 #[test]
 fn citations_follow_rules_md_section_4() {
     let talk_2026 = citation(TALK, AdmissionRuleSet::Rules2026);
-    assert_eq!((talk_2026.article_zh, talk_2026.quote_from), ("第七条", AdmissionRuleSet::Rules2026));
+    assert_eq!(
+        (talk_2026.article_zh, talk_2026.quote_from),
+        ("第七条", AdmissionRuleSet::Rules2026)
+    );
     let talk_2014 = citation(TALK, AdmissionRuleSet::Rules2014);
-    assert_eq!((talk_2014.article_zh, talk_2014.article_en), ("条款号不详（2014年版）", "article unknown (2014 text)"));
+    assert_eq!(
+        (talk_2014.article_zh, talk_2014.article_en),
+        ("条款号不详（2014年版）", "article unknown (2014 text)")
+    );
     let training_2014 = citation(TRAINING, AdmissionRuleSet::Rules2014);
-    assert_eq!((training_2014.article_zh, training_2014.quote_from), ("第十七条", AdmissionRuleSet::Rules2014));
-    assert!(!rule_in_force(VOTE_WITHIN_MONTH, AdmissionRuleSet::Rules2014));
+    assert_eq!(
+        (training_2014.article_zh, training_2014.quote_from),
+        ("第十七条", AdmissionRuleSet::Rules2014)
+    );
+    assert!(!rule_in_force(
+        VOTE_WITHIN_MONTH,
+        AdmissionRuleSet::Rules2014
+    ));
     assert!(!rule_in_force(OATH, AdmissionRuleSet::Rules2014));
-    assert!(rule_in_force(VOTE_WITHIN_MONTH, AdmissionRuleSet::Rules2026));
-    assert_eq!(AdmissionRuleSet::in_force_on(d("2026-05-10")), AdmissionRuleSet::Rules2014);
-    assert_eq!(AdmissionRuleSet::in_force_on(d("2026-05-11")), AdmissionRuleSet::Rules2026);
+    assert!(rule_in_force(
+        VOTE_WITHIN_MONTH,
+        AdmissionRuleSet::Rules2026
+    ));
+    assert_eq!(
+        AdmissionRuleSet::in_force_on(d("2026-05-10")),
+        AdmissionRuleSet::Rules2014
+    );
+    assert_eq!(
+        AdmissionRuleSet::in_force_on(d("2026-05-11")),
+        AdmissionRuleSet::Rules2026
+    );
     for id in admission_rule_ids() {
         assert!(id.starts_with("RECRUIT."), "{id}");
-        assert!(!citation(id, AdmissionRuleSet::Rules2026).quote_zh.is_empty(), "{id}");
+        assert!(
+            !citation(id, AdmissionRuleSet::Rules2026)
+                .quote_zh
+                .is_empty(),
+            "{id}"
+        );
     }
 }
 
@@ -928,10 +1578,21 @@ fn every_cited_rule_is_in_the_table() {
     let known = admission_rule_ids();
     let mut cited: Vec<&str> = Vec::new();
     for record in [pipeline_2026(), pipeline_2014()] {
-        for today in ["2024-09-10", "2025-06-01", "2026-05-15", "2026-08-01", "2026-10-01", "2027-09-01"] {
+        for today in [
+            "2024-09-10",
+            "2025-06-01",
+            "2026-05-15",
+            "2026-08-01",
+            "2026-10-01",
+            "2027-09-01",
+        ] {
             let mut partial = record.clone();
             partial.archived_on = None;
-            cited.extend(due_steps(&partial, d(today), &CALENDAR).iter().map(|step| step.rule_id));
+            cited.extend(
+                due_steps(&partial, d(today), &CALENDAR)
+                    .iter()
+                    .map(|step| step.rule_id),
+            );
         }
     }
     for id in cited {
@@ -941,8 +1602,14 @@ fn every_cited_rule_is_in_the_table() {
 
 #[test]
 fn the_record_is_a_stored_kind_and_round_trips_as_json() {
-    assert_eq!(RecordKind::parse("admission_record"), Some(RecordKind::AdmissionRecord));
-    assert_eq!(<AdmissionRecord as Record>::KIND, RecordKind::AdmissionRecord);
+    assert_eq!(
+        RecordKind::parse("admission_record"),
+        Some(RecordKind::AdmissionRecord)
+    );
+    assert_eq!(
+        <AdmissionRecord as Record>::KIND,
+        RecordKind::AdmissionRecord
+    );
     let record = pipeline_2026();
     assert_eq!(record.scope_org(), Some(OrgId(10)));
     assert_eq!(record.event_date(), d("2027-09-15"));

@@ -238,7 +238,9 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
                 .iter()
                 .map(|meeting| Ok((ids.remap_meeting(&meeting.body)?, Some(meeting.entered_at))))
                 .collect::<Result<Vec<_>, StorageError>>()?;
-            let stored = repo.create_many_entered(items, &meta(run[0].entered_at)).await?;
+            let stored = repo
+                .create_many_entered(items, &meta(run[0].entered_at))
+                .await?;
             counts.transactions += 1;
             counts.meetings += stored.len() as u64;
             for (entry, stored) in run.iter().zip(&stored) {
@@ -259,7 +261,9 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
                 .iter()
                 .map(|talk| Ok((ids.remap_talk(&talk.body)?, Some(talk.entered_at))))
                 .collect::<Result<Vec<_>, StorageError>>()?;
-            let stored = repo.create_many_entered(items, &meta(run[0].entered_at)).await?;
+            let stored = repo
+                .create_many_entered(items, &meta(run[0].entered_at))
+                .await?;
             counts.transactions += 1;
             counts.talks += stored.len() as u64;
         }

@@ -3,12 +3,15 @@
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use zhibu_core::admission::{AdmissionContext, AdmissionRecord, standing_from_members, validate_admission};
+use zhibu_core::admission::{
+    AdmissionContext, AdmissionRecord, standing_from_members, validate_admission,
+};
 use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
 use zhibu_core::workdays::WorkdayCalendar;
 use zhibu_core::{
-    CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId, OrgLevel, Record,
-    RecordKind, Statement, ValidationErrors, validate_meeting_roster, validate_org_parent, validate_talk_roster,
+    CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId,
+    OrgLevel, Record, RecordKind, Statement, ValidationErrors, validate_meeting_roster,
+    validate_org_parent, validate_talk_roster,
 };
 
 use crate::{RecordQuery, RecordRow, StorageError, Transaction};
@@ -18,19 +21,32 @@ use crate::{RecordQuery, RecordRow, StorageError, Transaction};
 pub trait ContextCheck: Record {
     /// Validates against the records in `tx` and returns the record's `org_path`. `own_id` is the
     /// id the record has or is about to get.
-    async fn check_context(&self, tx: &mut dyn Transaction, catalogue: &Catalogue, own_id: i64) -> Result<String, StorageError>;
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        catalogue: &Catalogue,
+        own_id: i64,
+    ) -> Result<String, StorageError>;
 }
 
 fn invalid(field: &str, code: &str, zh: String, en: String) -> StorageError {
-    StorageError::Invalid(ValidationErrors::single(zhibu_core::FieldError::new(field, code, zh, en)))
+    StorageError::Invalid(ValidationErrors::single(zhibu_core::FieldError::new(
+        field, code, zh, en,
+    )))
 }
 
 fn decode<T: Record>(row: &RecordRow) -> Result<T, StorageError> {
-    serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt { id: row.id, message: error.to_string() })
+    serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt {
+        id: row.id,
+        message: error.to_string(),
+    })
 }
 
 /// The org with this id, if it exists and is not deleted.
-pub(crate) async fn load_org(tx: &mut dyn Transaction, id: OrgId) -> Result<Option<(RecordRow, Org)>, StorageError> {
+pub(crate) async fn load_org(
+    tx: &mut dyn Transaction,
+    id: OrgId,
+) -> Result<Option<(RecordRow, Org)>, StorageError> {
     match tx.get(id.0).await? {
         Some(row) if row.kind == RecordKind::Org && !row.deleted => {
             let org = decode::<Org>(&row)?;
@@ -40,9 +56,18 @@ pub(crate) async fn load_org(tx: &mut dyn Transaction, id: OrgId) -> Result<Opti
     }
 }
 
-async fn require_org(tx: &mut dyn Transaction, id: OrgId, field: &str) -> Result<(RecordRow, Org), StorageError> {
+async fn require_org(
+    tx: &mut dyn Transaction,
+    id: OrgId,
+    field: &str,
+) -> Result<(RecordRow, Org), StorageError> {
     load_org(tx, id).await?.ok_or_else(|| {
-        invalid(field, "unknown_org", format!("党组织{id}不存在"), format!("organization {id} does not exist"))
+        invalid(
+            field,
+            "unknown_org",
+            format!("党组织{id}不存在"),
+            format!("organization {id} does not exist"),
+        )
     })
 }
 
@@ -53,7 +78,9 @@ pub(crate) async fn branch_roster(
     branch: OrgId,
     date: NaiveDate,
 ) -> Result<Vec<(MemberId, Member)>, StorageError> {
-    let rows = tx.list(&RecordQuery::in_subtree(RecordKind::Member, branch_path)).await?;
+    let rows = tx
+        .list(&RecordQuery::in_subtree(RecordKind::Member, branch_path))
+        .await?;
     let mut roster = Vec::new();
     for row in rows {
         let member = decode::<Member>(&row)?;
@@ -66,7 +93,12 @@ pub(crate) async fn branch_roster(
 
 #[async_trait]
 impl ContextCheck for Org {
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        own_id: i64,
+    ) -> Result<String, StorageError> {
         match self.parent_id {
             None => Ok(format!("/{own_id}/")),
             Some(parent_id) => {
@@ -80,7 +112,12 @@ impl ContextCheck for Org {
 
 #[async_trait]
 impl ContextCheck for Member {
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let mut errors = ValidationErrors::new();
         let mut path = None;
         for (index, posting) in self.postings.iter().enumerate() {
@@ -97,7 +134,10 @@ impl ContextCheck for Member {
                             format!("postings[{index}].branch_id"),
                             "not_a_branch",
                             format!("党员只能编入党支部，{}是{}", org.name, org.level.name_zh()),
-                            format!("members belong to a branch; {} is a {:?}", org.name, org.level),
+                            format!(
+                                "members belong to a branch; {} is a {:?}",
+                                org.name, org.level
+                            ),
                         );
                     }
                     path = Some(row.org_path.clone());
@@ -116,26 +156,51 @@ impl ContextCheck for Member {
             }
         }
         errors.into_result()?;
-        path.ok_or_else(|| invalid("postings", "required", "党员必须编入一个党支部".into(), "a member must belong to a branch".into()))
+        path.ok_or_else(|| {
+            invalid(
+                "postings",
+                "required",
+                "党员必须编入一个党支部".into(),
+                "a member must belong to a branch".into(),
+            )
+        })
     }
 }
 
 #[async_trait]
 impl ContextCheck for CommitteeTerm {
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let (row, org) = require_org(tx, self.org_id, "org_id").await?;
         if org.level == OrgLevel::PartyGroup {
-            return Err(invalid("org_id", "not_a_branch", "党小组不设委员会".into(), "a party group has no committee".into()));
+            return Err(invalid(
+                "org_id",
+                "not_a_branch",
+                "党小组不设委员会".into(),
+                "a party group has no committee".into(),
+            ));
         }
         let roster = branch_roster(tx, &row.org_path, self.org_id, self.elected_on).await?;
         let mut errors = ValidationErrors::new();
         for (index, position) in self.positions.iter().enumerate() {
-            if org.level == OrgLevel::Branch && !roster.iter().any(|(id, _)| *id == position.member_id) {
+            if org.level == OrgLevel::Branch
+                && !roster.iter().any(|(id, _)| *id == position.member_id)
+            {
                 errors.add(
                     format!("positions[{index}].member_id"),
                     "not_a_member_of_branch",
-                    format!("党员{}在{}不属于本支部", position.member_id, self.elected_on),
-                    format!("member {} did not belong to this branch on {}", position.member_id, self.elected_on),
+                    format!(
+                        "党员{}在{}不属于本支部",
+                        position.member_id, self.elected_on
+                    ),
+                    format!(
+                        "member {} did not belong to this branch on {}",
+                        position.member_id, self.elected_on
+                    ),
                 );
             }
         }
@@ -146,31 +211,61 @@ impl ContextCheck for CommitteeTerm {
 
 #[async_trait]
 impl ContextCheck for Meeting {
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let (row, org) = require_org(tx, self.org_id, "org_id").await?;
         let is_group_meeting = self.is_kind(MeetingKind::GroupMeeting);
         let branch = match (org.level, is_group_meeting) {
             (OrgLevel::PartyGroup, true) => org.parent_id,
             (OrgLevel::Branch, false) => Some(self.org_id),
             (OrgLevel::PartyGroup, false) => {
-                return Err(invalid("kinds", "group_holds_group_meetings", "党小组只能召开党小组会".into(), "a party group holds group meetings only".into()));
+                return Err(invalid(
+                    "kinds",
+                    "group_holds_group_meetings",
+                    "党小组只能召开党小组会".into(),
+                    "a party group holds group meetings only".into(),
+                ));
             }
             (_, true) => {
-                return Err(invalid("org_id", "not_a_group", "党小组会须记在党小组名下".into(), "a group meeting is recorded under its party group".into()));
+                return Err(invalid(
+                    "org_id",
+                    "not_a_group",
+                    "党小组会须记在党小组名下".into(),
+                    "a group meeting is recorded under its party group".into(),
+                ));
             }
             _ => {
                 return Err(invalid(
                     "org_id",
                     "not_a_branch",
-                    format!("{}是{}，三会一课记在党支部名下", org.name, org.level.name_zh()),
-                    format!("{} is a {:?}; branch meetings are recorded under a branch", org.name, org.level),
+                    format!(
+                        "{}是{}，三会一课记在党支部名下",
+                        org.name,
+                        org.level.name_zh()
+                    ),
+                    format!(
+                        "{} is a {:?}; branch meetings are recorded under a branch",
+                        org.name, org.level
+                    ),
                 ));
             }
         };
-        let branch = branch.ok_or_else(|| invalid("org_id", "unknown_org", "党小组没有所属支部".into(), "the group has no branch".into()))?;
+        let branch = branch.ok_or_else(|| {
+            invalid(
+                "org_id",
+                "unknown_org",
+                "党小组没有所属支部".into(),
+                "the group has no branch".into(),
+            )
+        })?;
         let (branch_row, _) = require_org(tx, branch, "org_id").await?;
         let roster = branch_roster(tx, &branch_row.org_path, branch, self.held_on).await?;
-        let roster_refs: Vec<(MemberId, &Member)> = roster.iter().map(|(id, member)| (*id, member)).collect();
+        let roster_refs: Vec<(MemberId, &Member)> =
+            roster.iter().map(|(id, member)| (*id, member)).collect();
         validate_meeting_roster(self, &roster_refs)?;
         Ok(row.org_path)
     }
@@ -178,13 +273,24 @@ impl ContextCheck for Meeting {
 
 #[async_trait]
 impl ContextCheck for HeartToHeartTalk {
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let (row, org) = require_org(tx, self.org_id, "org_id").await?;
         if org.level != OrgLevel::Branch {
-            return Err(invalid("org_id", "not_a_branch", "谈心谈话记在党支部名下".into(), "talks are recorded under a branch".into()));
+            return Err(invalid(
+                "org_id",
+                "not_a_branch",
+                "谈心谈话记在党支部名下".into(),
+                "talks are recorded under a branch".into(),
+            ));
         }
         let roster = branch_roster(tx, &row.org_path, self.org_id, self.held_on).await?;
-        let roster_refs: Vec<(MemberId, &Member)> = roster.iter().map(|(id, member)| (*id, member)).collect();
+        let roster_refs: Vec<(MemberId, &Member)> =
+            roster.iter().map(|(id, member)| (*id, member)).collect();
         validate_talk_roster(self, &roster_refs)?;
         Ok(row.org_path)
     }
@@ -192,10 +298,16 @@ impl ContextCheck for HeartToHeartTalk {
 
 #[async_trait]
 impl ContextCheck for Exemption {
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let (row, _) = require_org(tx, self.org_id, "org_id").await?;
         let (granting_row, _) = require_org(tx, self.granted_by, "granted_by").await?;
-        let is_strict_ancestor = row.org_path.starts_with(&granting_row.org_path) && row.org_path != granting_row.org_path;
+        let is_strict_ancestor = row.org_path.starts_with(&granting_row.org_path)
+            && row.org_path != granting_row.org_path;
         if !is_strict_ancestor {
             return Err(invalid(
                 "granted_by",
@@ -204,8 +316,18 @@ impl ContextCheck for Exemption {
                 "only an organization above this one may grant the exemption".into(),
             ));
         }
-        if !self.finding_key.split('|').nth(1).is_some_and(|org| org == self.org_id.to_string()) {
-            return Err(invalid("finding_key", "other_org", "问题编号与组织不符".into(), "the finding key names another organization".into()));
+        if !self
+            .finding_key
+            .split('|')
+            .nth(1)
+            .is_some_and(|org| org == self.org_id.to_string())
+        {
+            return Err(invalid(
+                "finding_key",
+                "other_org",
+                "问题编号与组织不符".into(),
+                "the finding key names another organization".into(),
+            ));
         }
         Ok(row.org_path)
     }
@@ -213,7 +335,12 @@ impl ContextCheck for Exemption {
 
 #[async_trait]
 impl ContextCheck for LocalRule {
-    async fn check_context(&self, tx: &mut dyn Transaction, catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let (row, org) = require_org(tx, self.issued_by, "issued_by").await?;
         if matches!(org.level, OrgLevel::Branch | OrgLevel::PartyGroup) {
             return Err(invalid(
@@ -233,13 +360,26 @@ impl ContextCheck for Statement {
     /// A member may state their case only on a record that concerns them: a meeting whose attendance
     /// lists them, a talk they took part in, or their own member record. The statement is filed
     /// under the org path of that record, so whoever sees the record sees the statement.
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let not_found = || {
             invalid(
                 "about.id",
                 "unknown_record",
-                format!("找不到编号为{}的{}", self.about.id, self.about.kind.name_zh()),
-                format!("there is no {} with id {}", self.about.kind.name_en(), self.about.id),
+                format!(
+                    "找不到编号为{}的{}",
+                    self.about.id,
+                    self.about.kind.name_zh()
+                ),
+                format!(
+                    "there is no {} with id {}",
+                    self.about.kind.name_en(),
+                    self.about.id
+                ),
             )
         };
         let row = match tx.get(self.about.id).await? {
@@ -247,7 +387,10 @@ impl ContextCheck for Statement {
             _ => return Err(not_found()),
         };
         let concerns_member = match self.about.kind {
-            RecordKind::Meeting => decode::<Meeting>(&row)?.attendance.iter().any(|entry| entry.member_id == self.member_id),
+            RecordKind::Meeting => decode::<Meeting>(&row)?
+                .attendance
+                .iter()
+                .any(|entry| entry.member_id == self.member_id),
             RecordKind::Talk => decode::<HeartToHeartTalk>(&row)?.involves(self.member_id),
             RecordKind::Member => row.id == self.member_id.0,
             _ => return Err(not_found()),
@@ -256,8 +399,16 @@ impl ContextCheck for Statement {
             return Err(invalid(
                 "about.id",
                 "not_concerned",
-                format!("该{}与党员{}无关，不能就此作出陈述", self.about.kind.name_zh(), self.member_id),
-                format!("this {} does not concern member {}, who cannot state a case on it", self.about.kind.name_en(), self.member_id),
+                format!(
+                    "该{}与党员{}无关，不能就此作出陈述",
+                    self.about.kind.name_zh(),
+                    self.member_id
+                ),
+                format!(
+                    "this {} does not concern member {}, who cannot state a case on it",
+                    self.about.kind.name_en(),
+                    self.member_id
+                ),
             ));
         }
         Ok(row.org_path)
@@ -268,7 +419,12 @@ impl ContextCheck for Statement {
 impl ContextCheck for AdmissionRecord {
     /// The pipeline is kept by a branch; sponsors and mentors are judged by their standing in that
     /// branch on the day they were assigned, and publicity in working days by the national calendar.
-    async fn check_context(&self, tx: &mut dyn Transaction, _catalogue: &Catalogue, _own_id: i64) -> Result<String, StorageError> {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
         let branch = self.person.branch_id;
         let (row, org) = require_org(tx, branch, "person.branch_id").await?;
         if org.level != OrgLevel::Branch {
@@ -279,16 +435,38 @@ impl ContextCheck for AdmissionRecord {
                 "an admission record is kept by a branch".into(),
             ));
         }
-        let calendar = WorkdayCalendar::national().map_err(|error| invalid("person.branch_id", "no_workday_calendar", error.to_string(), error.to_string()))?;
+        let calendar = WorkdayCalendar::national().map_err(|error| {
+            invalid(
+                "person.branch_id",
+                "no_workday_calendar",
+                error.to_string(),
+                error.to_string(),
+            )
+        })?;
         let members: Vec<(MemberId, Member)> = tx
             .list(&RecordQuery::in_subtree(RecordKind::Member, &row.org_path))
             .await?
             .iter()
-            .map(|row| serde_json::from_str::<Member>(&row.body).map(|member| (MemberId(row.id), member)).map_err(|error| StorageError::Corrupt { id: row.id, message: error.to_string() }))
+            .map(|row| {
+                serde_json::from_str::<Member>(&row.body)
+                    .map(|member| (MemberId(row.id), member))
+                    .map_err(|error| StorageError::Corrupt {
+                        id: row.id,
+                        message: error.to_string(),
+                    })
+            })
             .collect::<Result<_, _>>()?;
-        let references: Vec<(MemberId, &Member)> = members.iter().map(|(id, member)| (*id, member)).collect();
-        let standing = |member: MemberId, date: NaiveDate| standing_from_members(&references, member, date);
-        validate_admission(self, &AdmissionContext { calendar: &calendar, standing: &standing })?;
+        let references: Vec<(MemberId, &Member)> =
+            members.iter().map(|(id, member)| (*id, member)).collect();
+        let standing =
+            |member: MemberId, date: NaiveDate| standing_from_members(&references, member, date);
+        validate_admission(
+            self,
+            &AdmissionContext {
+                calendar: &calendar,
+                standing: &standing,
+            },
+        )?;
         Ok(row.org_path)
     }
 }

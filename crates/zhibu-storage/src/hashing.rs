@@ -20,7 +20,9 @@ pub fn version_hash(entry: &ChainEntry) -> String {
         entry.operation.as_str(),
         entry.org_path,
         entry.event_date.to_string(),
-        entry.entered_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        entry
+            .entered_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         entry.actor,
         entry.reason,
         entry.body,

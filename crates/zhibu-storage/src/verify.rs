@@ -93,16 +93,38 @@ impl Repository {
                 if version_hash(&entry) != entry.hash {
                     report.problems.push(problem(
                         ProblemKind::VersionAltered,
-                        format!("{}记录{}的第{}版内容与其哈希不符：该版本被直接改动", entry.kind.name_zh(), entry.record_id, entry.version),
-                        format!("version {} of {} {} does not match its hash: it was altered", entry.version, entry.kind.as_str(), entry.record_id),
+                        format!(
+                            "{}记录{}的第{}版内容与其哈希不符：该版本被直接改动",
+                            entry.kind.name_zh(),
+                            entry.record_id,
+                            entry.version
+                        ),
+                        format!(
+                            "version {} of {} {} does not match its hash: it was altered",
+                            entry.version,
+                            entry.kind.as_str(),
+                            entry.record_id
+                        ),
                     ));
                 }
-                let expected_version = latest.get(&entry.record_id).map_or(1, |l| l.entry.version + 1);
+                let expected_version = latest
+                    .get(&entry.record_id)
+                    .map_or(1, |l| l.entry.version + 1);
                 if entry.version != expected_version {
                     report.problems.push(problem(
                         ProblemKind::VersionMissing,
-                        format!("{}记录{}缺少第{}版", entry.kind.name_zh(), entry.record_id, expected_version),
-                        format!("{} {} is missing version {}", entry.kind.as_str(), entry.record_id, expected_version),
+                        format!(
+                            "{}记录{}缺少第{}版",
+                            entry.kind.name_zh(),
+                            entry.record_id,
+                            expected_version
+                        ),
+                        format!(
+                            "{} {} is missing version {}",
+                            entry.kind.as_str(),
+                            entry.record_id,
+                            expected_version
+                        ),
                     ));
                 }
                 expected_seq = entry.seq + 1;
@@ -111,7 +133,11 @@ impl Repository {
             }
         }
         let head = backend.chain_head().await?;
-        let chain_end = if report.versions_checked == 0 { None } else { Some((expected_seq - 1, previous_hash.clone())) };
+        let chain_end = if report.versions_checked == 0 {
+            None
+        } else {
+            Some((expected_seq - 1, previous_hash.clone()))
+        };
         let head_matches = match (&head, &chain_end) {
             (None, None) => true,
             (Some(head), Some((seq, hash))) => head.seq == *seq && &head.hash == hash,
@@ -182,8 +208,16 @@ impl Repository {
                 record_id: Some(entry.record_id),
                 kind: Some(entry.kind),
                 seq: Some(entry.seq),
-                message_zh: format!("{}记录{}在历史中存在，但当前记录被直接删除", entry.kind.name_zh(), entry.record_id),
-                message_en: format!("{} {} has history but its current row was removed behind the application", entry.kind.as_str(), entry.record_id),
+                message_zh: format!(
+                    "{}记录{}在历史中存在，但当前记录被直接删除",
+                    entry.kind.name_zh(),
+                    entry.record_id
+                ),
+                message_en: format!(
+                    "{} {} has history but its current row was removed behind the application",
+                    entry.kind.as_str(),
+                    entry.record_id
+                ),
             });
         }
         Ok(report)

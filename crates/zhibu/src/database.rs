@@ -32,7 +32,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_bare_path_is_refused_with_a_lesson() {
-        let error = open("./zhibu.db").await.err().expect("a bare path is refused");
+        let error = open("./zhibu.db")
+            .await
+            .err()
+            .expect("a bare path is refused");
         let message = error.to_string();
         assert!(message.contains("sqlite://./zhibu.db"), "{message}");
         assert!(message.contains("缺少协议前缀"), "{message}");

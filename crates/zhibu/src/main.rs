@@ -19,7 +19,11 @@ use zhibu_web::auth::handlers::{NewAccountRequest, create_account, reset_passwor
 use zhibu_web::auth::{DemoCredential, Role, create_demo_accounts};
 
 #[derive(Parser)]
-#[command(name = "zhibu", version, about = "支部 Zhibu — 党支部工作记录与合规检查 / Party branch records and compliance")]
+#[command(
+    name = "zhibu",
+    version,
+    about = "支部 Zhibu — 党支部工作记录与合规检查 / Party branch records and compliance"
+)]
 struct Cli {
     /// 数据库地址 / database URL: sqlite://PATH or postgres://…
     #[arg(long, env = "ZHIBU_DATABASE_URL", default_value = database::DEFAULT_DATABASE_URL, global = true)]
@@ -144,7 +148,12 @@ impl From<ApiError> for Failure {
 }
 
 /// Writes an audit entry for a change made at the command line, which has no account.
-async fn audit_cli(repository: &Repository, action: &str, account_id: i64, detail: serde_json::Value) -> Result<(), Failure> {
+async fn audit_cli(
+    repository: &Repository,
+    action: &str,
+    account_id: i64,
+    detail: serde_json::Value,
+) -> Result<(), Failure> {
     let entry = NewAuditEntry {
         at: repository.now(),
         account_id: None,
@@ -160,21 +169,66 @@ async fn audit_cli(repository: &Repository, action: &str, account_id: i64, detai
     Ok(())
 }
 
-async fn run_account(repository: &Repository, command: AccountCommand) -> Result<ExitCode, Failure> {
+async fn run_account(
+    repository: &Repository,
+    command: AccountCommand,
+) -> Result<ExitCode, Failure> {
     match command {
-        AccountCommand::Create { login, name, role, org, member } => {
-            let request = NewAccountRequest { login, display_name: name, role: role.role(), scope_org: org, member_id: member };
+        AccountCommand::Create {
+            login,
+            name,
+            role,
+            org,
+            member,
+        } => {
+            let request = NewAccountRequest {
+                login,
+                display_name: name,
+                role: role.role(),
+                scope_org: org,
+                member_id: member,
+            };
             let created = create_account(repository, &request, true).await?;
-            audit_cli(repository, "account_create", created.account.id, serde_json::json!({"login": created.account.login, "role": created.account.role})).await?;
-            println!("账号已创建 / account created: {} ({})", created.account.login, created.account.role.name_zh());
-            println!("一次性密码（首次登录后须修改）/ one-time password (must be changed at first sign-in): {}", created.one_time_password);
+            audit_cli(
+                repository,
+                "account_create",
+                created.account.id,
+                serde_json::json!({"login": created.account.login, "role": created.account.role}),
+            )
+            .await?;
+            println!(
+                "账号已创建 / account created: {} ({})",
+                created.account.login,
+                created.account.role.name_zh()
+            );
+            println!(
+                "一次性密码（首次登录后须修改）/ one-time password (must be changed at first sign-in): {}",
+                created.one_time_password
+            );
         }
         AccountCommand::Reset { login } => {
             let login = zhibu_web::auth::handlers::normalize_login(&login);
-            let account = repository.accounts().account_by_login(&login).await?.ok_or_else(|| Failure(format!("没有登录名为“{login}”的账号 / there is no account {login:?}")))?;
+            let account = repository
+                .accounts()
+                .account_by_login(&login)
+                .await?
+                .ok_or_else(|| {
+                    Failure(format!(
+                        "没有登录名为“{login}”的账号 / there is no account {login:?}"
+                    ))
+                })?;
             let (reset, ended) = reset_password(repository, account.id).await?;
-            audit_cli(repository, "password_reset", account.id, serde_json::json!({"login": login, "sessions_ended": ended})).await?;
-            println!("密码已重置 / password reset for {login}; 一次性密码 / one-time password: {}", reset.one_time_password);
+            audit_cli(
+                repository,
+                "password_reset",
+                account.id,
+                serde_json::json!({"login": login, "sessions_ended": ended}),
+            )
+            .await?;
+            println!(
+                "密码已重置 / password reset for {login}; 一次性密码 / one-time password: {}",
+                reset.one_time_password
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -182,13 +236,28 @@ async fn run_account(repository: &Repository, command: AccountCommand) -> Result
 
 /// Prints where to sign in and the demo credentials of every role.
 fn print_demo_credentials(address: &std::net::SocketAddr, credentials: &[DemoCredential]) {
-    println!("\n演示账号（每次启动重新生成的一次性密码）/ demo accounts (passwords generated afresh on every start):");
+    println!(
+        "\n演示账号（每次启动重新生成的一次性密码）/ demo accounts (passwords generated afresh on every start):"
+    );
     println!("登录地址 / sign in at: http://{address}/login");
     let rows: Vec<Vec<String>> = credentials
         .iter()
-        .map(|credential| vec![credential.role.name_zh().to_string(), credential.login.clone(), credential.password.clone(), credential.description.clone()])
+        .map(|credential| {
+            vec![
+                credential.role.name_zh().to_string(),
+                credential.login.clone(),
+                credential.password.clone(),
+                credential.description.clone(),
+            ]
+        })
         .collect();
-    print!("{}", table::render(&["角色 role", "登录名 login", "密码 password", "范围 scope"], &rows));
+    print!(
+        "{}",
+        table::render(
+            &["角色 role", "登录名 login", "密码 password", "范围 scope"],
+            &rows
+        )
+    );
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -203,9 +272,13 @@ struct Failure(String);
 impl From<StorageError> for Failure {
     fn from(error: StorageError) -> Self {
         match error {
-            StorageError::Invalid(errors) => Failure(format!("输入有误 / invalid input:\n{errors}")),
+            StorageError::Invalid(errors) => {
+                Failure(format!("输入有误 / invalid input:\n{errors}"))
+            }
             StorageError::BadUrl(lesson) => Failure(lesson),
-            other => Failure(format!("数据库操作失败 / database operation failed: {other}")),
+            other => Failure(format!(
+                "数据库操作失败 / database operation failed: {other}"
+            )),
         }
     }
 }
@@ -217,7 +290,10 @@ fn today_in_china() -> NaiveDate {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ZHIBU_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHIBU_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -243,19 +319,36 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let backend = database::open(&cli.database_url).await?;
             backend.migrate().await?;
             let applied = backend.applied_migrations().await?;
-            println!("数据库迁移完成 / migrations applied: {applied:?} ({})", backend.name());
+            println!(
+                "数据库迁移完成 / migrations applied: {applied:?} ({})",
+                backend.name()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { seed, branches, today } => {
+        Command::Demo {
+            seed,
+            branches,
+            today,
+        } => {
             let repository = repository(&cli.database_url).await?;
-            build_demo(&repository, seed, branches, today.unwrap_or_else(today_in_china)).await?;
+            build_demo(
+                &repository,
+                seed,
+                branches,
+                today.unwrap_or_else(today_in_china),
+            )
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Account { command } => {
             let repository = repository(&cli.database_url).await?;
             run_account(&repository, command).await
         }
-        Command::Serve { listen, demo, secure_cookies } => {
+        Command::Serve {
+            listen,
+            demo,
+            secure_cookies,
+        } => {
             let repository = repository(&cli.database_url).await?;
             let mut credentials = Vec::new();
             if demo {
@@ -267,55 +360,102 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
-                .map_err(|error| Failure(format!("无法监听 {listen} / cannot listen on {listen}: {error}")))?;
-            let address = listener.local_addr().map_err(|error| Failure(error.to_string()))?;
-            println!("支部 Zhibu 已启动 / is running: http://{address}/  (API: http://{address}/api/v1/openapi.json)");
+                .map_err(|error| {
+                    Failure(format!(
+                        "无法监听 {listen} / cannot listen on {listen}: {error}"
+                    ))
+                })?;
+            let address = listener
+                .local_addr()
+                .map_err(|error| Failure(error.to_string()))?;
+            println!(
+                "支部 Zhibu 已启动 / is running: http://{address}/  (API: http://{address}/api/v1/openapi.json)"
+            );
             if demo {
                 print_demo_credentials(&address, &credentials);
             } else if repository.accounts().list_accounts().await?.is_empty() {
-                println!("尚无账号：请先运行 zhibu account create --role administrator … / no accounts yet: run zhibu account create --role administrator … first");
+                println!(
+                    "尚无账号：请先运行 zhibu account create --role administrator … / no accounts yet: run zhibu account create --role administrator … first"
+                );
             }
-            let auth = zhibu_web::AuthSettings { secure_cookies, ..zhibu_web::AuthSettings::default() };
-            let state = zhibu_web::AppState::new(repository, Arc::new(today_in_china)).with_auth(auth);
-            zhibu_web::serve(listener, state).await.map_err(|error| Failure(format!("服务中断 / server stopped: {error}")))?;
+            let auth = zhibu_web::AuthSettings {
+                secure_cookies,
+                ..zhibu_web::AuthSettings::default()
+            };
+            let state =
+                zhibu_web::AppState::new(repository, Arc::new(today_in_china)).with_auth(auth);
+            zhibu_web::serve(listener, state)
+                .await
+                .map_err(|error| Failure(format!("服务中断 / server stopped: {error}")))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {
             let repository = repository(&cli.database_url).await?;
             let report = repository.verify().await?;
-            println!("已校验 {} 个版本、{} 条记录 / checked {} versions and {} records", report.versions_checked, report.records_checked, report.versions_checked, report.records_checked);
+            println!(
+                "已校验 {} 个版本、{} 条记录 / checked {} versions and {} records",
+                report.versions_checked,
+                report.records_checked,
+                report.versions_checked,
+                report.records_checked
+            );
             if report.is_intact() {
-                println!("完好：历史链与当前记录一致 / intact: the history chain and the current records agree");
+                println!(
+                    "完好：历史链与当前记录一致 / intact: the history chain and the current records agree"
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
                 for problem in &report.problems {
                     println!("✗ {}\n  {}", problem.message_zh, problem.message_en);
                 }
-                println!("发现 {} 处问题 / {} problem(s) found", report.problems.len(), report.problems.len());
+                println!(
+                    "发现 {} 处问题 / {} problem(s) found",
+                    report.problems.len(),
+                    report.problems.len()
+                );
                 Ok(ExitCode::from(1))
             }
         }
-        Command::Check { org, from, to, today, horizon_days, format, open_only } => {
+        Command::Check {
+            org,
+            from,
+            to,
+            today,
+            horizon_days,
+            format,
+            open_only,
+        } => {
             let repository = repository(&cli.database_url).await?;
             let today = today.unwrap_or_else(today_in_china);
             let root = match org {
                 Some(id) => OrgId(id),
                 None => single_top_level_org(&repository).await?,
             };
-            let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today));
+            let from = from.unwrap_or_else(|| {
+                NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), 1, 1).unwrap_or(today)
+            });
             let to = to.unwrap_or(today);
             if from > to {
-                return Err(Failure(format!("起始日期 {from} 晚于截止日期 {to} / --from {from} is after --to {to}")));
+                return Err(Failure(format!(
+                    "起始日期 {from} 晚于截止日期 {to} / --from {from} is after --to {to}"
+                )));
             }
             let snapshot = repository.load_snapshot(root, from, to).await?;
-            let request = EvaluationRequest { root, from, to, today, horizon_days };
+            let request = EvaluationRequest {
+                root,
+                from,
+                to,
+                today,
+                horizon_days,
+            };
             let mut report = evaluate(repository.catalogue(), &snapshot, &request);
             if open_only {
                 report.findings.retain(|finding| finding.is_open());
             }
             match format {
                 Format::Json => {
-                    let text = serde_json::to_string_pretty(&report).map_err(|error| Failure(error.to_string()))?;
+                    let text = serde_json::to_string_pretty(&report)
+                        .map_err(|error| Failure(error.to_string()))?;
                     println!("{text}");
                 }
                 Format::Table => print_findings_table(&report),
@@ -329,8 +469,18 @@ async fn top_level_orgs(repository: &Repository) -> Result<Vec<zhibu_core::Store
     let mut roots = Vec::new();
     let mut after = None;
     loop {
-        let page = repository.list::<Org>(&ListRequest { after_id: after, limit: Some(1000), ..ListRequest::default() }).await?;
-        roots.extend(page.items.into_iter().filter(|org| org.body.parent_id.is_none()));
+        let page = repository
+            .list::<Org>(&ListRequest {
+                after_id: after,
+                limit: Some(1000),
+                ..ListRequest::default()
+            })
+            .await?;
+        roots.extend(
+            page.items
+                .into_iter()
+                .filter(|org| org.body.parent_id.is_none()),
+        );
         match page.next_after {
             Some(next) => after = Some(next),
             None => return Ok(roots),
@@ -350,7 +500,12 @@ async fn single_top_level_org(repository: &Repository) -> Result<OrgId, Failure>
     }
 }
 
-async fn build_demo(repository: &Repository, seed: u64, branches: u32, today: NaiveDate) -> Result<(), Failure> {
+async fn build_demo(
+    repository: &Repository,
+    seed: u64,
+    branches: u32,
+    today: NaiveDate,
+) -> Result<(), Failure> {
     if !top_level_orgs(repository).await?.is_empty() {
         return Err(Failure("数据库中已有组织，示例组织只能生成到空数据库 / the database already holds organizations; the demo is built into an empty one".into()));
     }
@@ -367,7 +522,13 @@ async fn build_demo(repository: &Repository, seed: u64, branches: u32, today: Na
         summary.counts.talks,
         summary.root
     );
-    println!("其中埋设的问题 {} 项、补录记录 {} 条 / planted imperfections: {}, late entries: {}", summary.planted.len(), summary.late_entries.len(), summary.planted.len(), summary.late_entries.len());
+    println!(
+        "其中埋设的问题 {} 项、补录记录 {} 条 / planted imperfections: {}, late entries: {}",
+        summary.planted.len(),
+        summary.late_entries.len(),
+        summary.planted.len(),
+        summary.late_entries.len()
+    );
     Ok(())
 }
 
@@ -391,12 +552,35 @@ fn print_findings_table(report: &zhibu_core::engine::Report) {
             ]
         })
         .collect();
-    print!("{}", table::render(&["组织", "期间", "状态", "级别", "规则", "依据", "说明"], &rows));
-    let open = report.findings.iter().filter(|finding| finding.is_open()).count();
-    let coming = report.findings.iter().filter(|finding| finding.status == FindingStatus::ComingDue).count();
+    print!(
+        "{}",
+        table::render(
+            &["组织", "期间", "状态", "级别", "规则", "依据", "说明"],
+            &rows
+        )
+    );
+    let open = report
+        .findings
+        .iter()
+        .filter(|finding| finding.is_open())
+        .count();
+    let coming = report
+        .findings
+        .iter()
+        .filter(|finding| finding.status == FindingStatus::ComingDue)
+        .count();
     println!(
         "\n{} 至 {}（今天 {}）：问题 {} 项，即将到期 {} 项 / {} to {} (today {}): {} open finding(s), {} coming due",
-        report.request.from, report.request.to, report.request.today, open, coming, report.request.from, report.request.to, report.request.today, open, coming
+        report.request.from,
+        report.request.to,
+        report.request.today,
+        open,
+        coming,
+        report.request.from,
+        report.request.to,
+        report.request.today,
+        open,
+        coming
     );
     for problem in &report.rule_problems {
         println!("! {problem}");

@@ -23,7 +23,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{AdmissionCitation, AdmissionRecord, AdmissionRuleSet, AdmissionStep, ProbationProposal, PublicityPlace, ReasonSubject};
+use super::{
+    AdmissionCitation, AdmissionRecord, AdmissionRuleSet, AdmissionStep, ProbationProposal,
+    PublicityPlace, ReasonSubject,
+};
 use super::{AdmissionDocument, citation, rule_in_force};
 use crate::calendar::{add_months, add_years};
 use crate::domain::{Member, MemberId, MemberStatus};
@@ -72,10 +75,17 @@ pub struct AdmissionContext<'a> {
 
 /// The standing of `member` on `date` from member records ([`Member::status_on`]). Member records
 /// do not yet hold lesser sanctions, so the influence period is reported as absent.
-pub fn standing_from_members(members: &[(MemberId, &Member)], member: MemberId, date: NaiveDate) -> Option<Standing> {
+pub fn standing_from_members(
+    members: &[(MemberId, &Member)],
+    member: MemberId,
+    date: NaiveDate,
+) -> Option<Standing> {
     let (_, record) = members.iter().find(|(id, _)| *id == member)?;
     let status = record.status_on(date)?;
-    Some(Standing { status, in_discipline_influence_period: false })
+    Some(Standing {
+        status,
+        in_discipline_influence_period: false,
+    })
 }
 
 /// One problem found in an admission record.
@@ -93,13 +103,19 @@ pub struct AdmissionFinding {
 }
 
 /// Every problem in the record, refused or not.
-pub fn admission_findings(record: &AdmissionRecord, context: &AdmissionContext<'_>) -> Vec<AdmissionFinding> {
+pub fn admission_findings(
+    record: &AdmissionRecord,
+    context: &AdmissionContext<'_>,
+) -> Vec<AdmissionFinding> {
     run(record, Some(context)).findings
 }
 
 /// Refuses a record with out-of-order steps or hard-rule breaches, naming each field and citing
 /// each rule. Warnings and explained late steps do not refuse; [`admission_findings`] lists them.
-pub fn validate_admission(record: &AdmissionRecord, context: &AdmissionContext<'_>) -> Result<(), ValidationErrors> {
+pub fn validate_admission(
+    record: &AdmissionRecord,
+    context: &AdmissionContext<'_>,
+) -> Result<(), ValidationErrors> {
     run(record, Some(context)).into_result()
 }
 
@@ -112,7 +128,11 @@ fn v(date: NaiveDate) -> AdmissionRuleSet {
 }
 
 fn run<'r>(record: &'r AdmissionRecord, context: Option<&AdmissionContext<'_>>) -> Checker<'r> {
-    let mut checker = Checker { record, findings: Vec::new(), plain: ValidationErrors::new() };
+    let mut checker = Checker {
+        record,
+        findings: Vec::new(),
+        plain: ValidationErrors::new(),
+    };
     checker.person();
     checker.application_stage();
     checker.activist_stage(context);
@@ -134,7 +154,12 @@ impl Checker<'_> {
     fn into_result(self) -> Result<(), ValidationErrors> {
         let mut errors = self.plain;
         for finding in self.findings.into_iter().filter(|finding| finding.refused) {
-            errors.push(FieldError::new(finding.field, finding.rule_id, finding.message_zh, finding.message_en));
+            errors.push(FieldError::new(
+                finding.field,
+                finding.rule_id,
+                finding.message_zh,
+                finding.message_en,
+            ));
         }
         errors.into_result()
     }
@@ -153,7 +178,15 @@ impl Checker<'_> {
         let citation = citation(rule_id, version);
         let message_zh = format!("{zh}{}", citation.suffix_zh());
         let message_en = format!("{en} {}", citation.suffix_en());
-        self.findings.push(AdmissionFinding { field, rule_id, severity, refused, message_zh, message_en, citation });
+        self.findings.push(AdmissionFinding {
+            field,
+            rule_id,
+            severity,
+            refused,
+            message_zh,
+            message_en,
+            citation,
+        });
     }
 
     fn refuse(
@@ -164,7 +197,15 @@ impl Checker<'_> {
         zh: impl Into<String>,
         en: impl Into<String>,
     ) {
-        self.push(rule_id, version, field.into(), Severity::Error, true, zh.into(), en.into());
+        self.push(
+            rule_id,
+            version,
+            field.into(),
+            Severity::Error,
+            true,
+            zh.into(),
+            en.into(),
+        );
     }
 
     fn warn(
@@ -175,7 +216,15 @@ impl Checker<'_> {
         zh: impl Into<String>,
         en: impl Into<String>,
     ) {
-        self.push(rule_id, version, field.into(), Severity::Warning, false, zh.into(), en.into());
+        self.push(
+            rule_id,
+            version,
+            field.into(),
+            Severity::Warning,
+            false,
+            zh.into(),
+            en.into(),
+        );
     }
 
     /// A step after its time limit: refused unless the record explains the delay.
@@ -228,18 +277,34 @@ impl Checker<'_> {
                 rule_id,
                 v(later),
                 field,
-                format!("{}（{later}）早于其所依赖的{}（{earlier}）", later_name.0, earlier_name.0),
-                format!("{} ({later}) is dated before {} ({earlier}), which it depends on", later_name.1, earlier_name.1),
+                format!(
+                    "{}（{later}）早于其所依赖的{}（{earlier}）",
+                    later_name.0, earlier_name.0
+                ),
+                format!(
+                    "{} ({later}) is dated before {} ({earlier}), which it depends on",
+                    later_name.1, earlier_name.1
+                ),
             );
         }
     }
 
     /// Records the errors of a vote's counts and a recorded outcome that the counts contradict.
-    fn vote_counts(&mut self, prefix: &str, counts: &VoteCounts, rules: &VoteRules, recorded_passed: bool, version: AdmissionRuleSet) {
+    fn vote_counts(
+        &mut self,
+        prefix: &str,
+        counts: &VoteCounts,
+        rules: &VoteRules,
+        recorded_passed: bool,
+        version: AdmissionRuleSet,
+    ) {
         match counts.decide(rules) {
             Err(errors) => {
                 for error in errors.errors {
-                    let rule_id = [QUORUM, MAJORITY, CONVERSION].into_iter().find(|id| *id == error.code).unwrap_or(rules.passage_rule);
+                    let rule_id = [QUORUM, MAJORITY, CONVERSION]
+                        .into_iter()
+                        .find(|id| *id == error.code)
+                        .unwrap_or(rules.passage_rule);
                     self.findings.push(AdmissionFinding {
                         field: format!("{prefix}counts.{}", error.field),
                         rule_id,
@@ -252,11 +317,21 @@ impl Checker<'_> {
                 }
             }
             Ok(decision) if decision.passed != recorded_passed => {
-                let rule_id = if decision.quorum_met { rules.passage_rule } else { rules.quorum_rule };
-                let (zh, en) = if recorded_passed {
-                    (format!("记录为通过，但{}", decision.message_zh), format!("recorded as passed, but {}", decision.message_en))
+                let rule_id = if decision.quorum_met {
+                    rules.passage_rule
                 } else {
-                    (format!("记录为未通过，但{}", decision.message_zh), format!("recorded as not passed, but {}", decision.message_en))
+                    rules.quorum_rule
+                };
+                let (zh, en) = if recorded_passed {
+                    (
+                        format!("记录为通过，但{}", decision.message_zh),
+                        format!("recorded as passed, but {}", decision.message_en),
+                    )
+                } else {
+                    (
+                        format!("记录为未通过，但{}", decision.message_zh),
+                        format!("recorded as not passed, but {}", decision.message_en),
+                    )
                 };
                 self.findings.push(AdmissionFinding {
                     field: format!("{prefix}recorded_outcome"),
@@ -275,7 +350,12 @@ impl Checker<'_> {
     fn person(&mut self) {
         let record = self.record;
         if record.person.name.trim().is_empty() {
-            self.plain.add("person.name", "required", "姓名不能为空", "the name must not be empty");
+            self.plain.add(
+                "person.name",
+                "required",
+                "姓名不能为空",
+                "the name must not be empty",
+            );
         }
         let applied = record.application_received_on;
         let eighteen = add_years(record.person.birth_date, 18);
@@ -293,7 +373,9 @@ impl Checker<'_> {
     fn application_stage(&mut self) {
         let record = self.record;
         let applied = record.application_received_on;
-        let Some(talk) = &record.application_talk else { return };
+        let Some(talk) = &record.application_talk else {
+            return;
+        };
         self.order(
             TALK,
             "application_talk.held_on",
@@ -314,7 +396,13 @@ impl Checker<'_> {
             );
         }
         if talk.talkers.is_empty() {
-            self.refuse(TALK, v(talk.held_on), "application_talk.talkers", "须记录谈话人", "record who held the talk");
+            self.refuse(
+                TALK,
+                v(talk.held_on),
+                "application_talk.talkers",
+                "须记录谈话人",
+                "record who held the talk",
+            );
         }
     }
 
@@ -395,8 +483,15 @@ impl Checker<'_> {
             }
         }
         if let Some(first) = record.activist_transfers.first() {
-            let has = |wanted: &AdmissionDocument| record.documents.iter().any(|document| &document.document == wanted);
-            if !has(&AdmissionDocument::ApplicationLetter) || !has(&AdmissionDocument::ActivistRegister) {
+            let has = |wanted: &AdmissionDocument| {
+                record
+                    .documents
+                    .iter()
+                    .any(|document| &document.document == wanted)
+            };
+            if !has(&AdmissionDocument::ApplicationLetter)
+                || !has(&AdmissionDocument::ActivistRegister)
+            {
                 self.warn(
                     TRANSFER,
                     v(first.received_on),
@@ -429,18 +524,34 @@ impl Checker<'_> {
                     "a mentor is released after being assigned",
                 );
             }
-            let active: Vec<&super::MentorAssignment> =
-                record.mentors.iter().filter(|other| other.is_active_on(mentor.assigned_on)).collect();
+            let active: Vec<&super::MentorAssignment> = record
+                .mentors
+                .iter()
+                .filter(|other| other.is_active_on(mentor.assigned_on))
+                .collect();
             if active.len() > 2 {
                 self.refuse(
                     MENTORS,
                     v(mentor.assigned_on),
                     format!("mentors[{index}]"),
-                    format!("{}同时有{}名培养联系人，最多两名", mentor.assigned_on, active.len()),
-                    format!("{} mentors at once on {}; at most two", active.len(), mentor.assigned_on),
+                    format!(
+                        "{}同时有{}名培养联系人，最多两名",
+                        mentor.assigned_on,
+                        active.len()
+                    ),
+                    format!(
+                        "{} mentors at once on {}; at most two",
+                        active.len(),
+                        mentor.assigned_on
+                    ),
                 );
             }
-            if active.iter().filter(|other| other.member_id == mentor.member_id).count() > 1 {
+            if active
+                .iter()
+                .filter(|other| other.member_id == mentor.member_id)
+                .count()
+                > 1
+            {
                 self.plain.add(
                     format!("mentors[{index}].member_id"),
                     "duplicate",
@@ -451,19 +562,29 @@ impl Checker<'_> {
             if let Some(context) = context {
                 let standing = (context.standing)(mentor.member_id, mentor.assigned_on);
                 if !standing.is_some_and(|standing| standing.status.is_full_member()) {
-                    let status_zh = standing.map_or("不是党员", |standing| standing.status.name_zh());
+                    let status_zh =
+                        standing.map_or("不是党员", |standing| standing.status.name_zh());
                     self.refuse(
                         MENTORS,
                         v(mentor.assigned_on),
                         format!("mentors[{index}].member_id"),
-                        format!("培养联系人{}在{}不是正式党员（{status_zh}）", mentor.member_id, mentor.assigned_on),
-                        format!("mentor {} was not a full member on {}", mentor.member_id, mentor.assigned_on),
+                        format!(
+                            "培养联系人{}在{}不是正式党员（{status_zh}）",
+                            mentor.member_id, mentor.assigned_on
+                        ),
+                        format!(
+                            "mentor {} was not a full member on {}",
+                            mentor.member_id, mentor.assigned_on
+                        ),
                     );
                 }
             }
         }
         if let Some(listed) = record.candidate_listed_on
-            && !record.mentors.iter().any(|mentor| mentor.assigned_on <= listed)
+            && !record
+                .mentors
+                .iter()
+                .any(|mentor| mentor.assigned_on <= listed)
         {
             self.refuse(
                 MENTORS,
@@ -478,7 +599,12 @@ impl Checker<'_> {
     fn activist_reviews(&mut self, determined: NaiveDate) {
         let record = self.record;
         let listed = record.candidate_listed_on;
-        let mut reviews: Vec<(usize, NaiveDate)> = record.activist_reviews.iter().copied().enumerate().collect();
+        let mut reviews: Vec<(usize, NaiveDate)> = record
+            .activist_reviews
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
         reviews.sort_by_key(|(_, date)| *date);
         let mut previous = determined;
         for (index, review) in reviews {
@@ -563,7 +689,10 @@ impl Checker<'_> {
                 let (carried_zh, carried_en) = if record.activist_transfers.is_empty() {
                     ("", "")
                 } else {
-                    ("，转入前的培养时间已连续计算", ", counting the time before the transfer")
+                    (
+                        "，转入前的培养时间已连续计算",
+                        ", counting the time before the transfer",
+                    )
                 };
                 self.refuse(
                     LISTING,
@@ -619,7 +748,10 @@ impl Checker<'_> {
                 version,
                 "sponsors",
                 format!("入党介绍人应为两名，现登记{}名", record.sponsors.len()),
-                format!("a candidate has two sponsors; {} are recorded", record.sponsors.len()),
+                format!(
+                    "a candidate has two sponsors; {} are recorded",
+                    record.sponsors.len()
+                ),
             );
         }
         if let Some(concluded) = record.political_review_concluded_on {
@@ -712,8 +844,14 @@ impl Checker<'_> {
                     LISTING,
                     version,
                     format!("publicity[{index}].last_day"),
-                    format!("公示至{}结束，但{listed}已确定为发展对象", publicity.last_day),
-                    format!("the publicity runs to {} but the listing was on {listed}", publicity.last_day),
+                    format!(
+                        "公示至{}结束，但{listed}已确定为发展对象",
+                        publicity.last_day
+                    ),
+                    format!(
+                        "the publicity runs to {} but the listing was on {listed}",
+                        publicity.last_day
+                    ),
                 );
             }
             if let Some(context) = context {
@@ -746,7 +884,11 @@ impl Checker<'_> {
         }
         if record.person.mobile {
             for place in [PublicityPlace::OutflowPlace, PublicityPlace::InflowPlace] {
-                if !record.publicity.iter().any(|publicity| publicity.place == place) {
+                if !record
+                    .publicity
+                    .iter()
+                    .any(|publicity| publicity.place == place)
+                {
                     self.refuse(
                         LISTING,
                         version,
@@ -759,17 +901,31 @@ impl Checker<'_> {
         }
     }
 
-    fn sponsor_standing(&mut self, index: usize, member: MemberId, date: NaiveDate, context: &AdmissionContext<'_>) {
+    fn sponsor_standing(
+        &mut self,
+        index: usize,
+        member: MemberId,
+        date: NaiveDate,
+        context: &AdmissionContext<'_>,
+    ) {
         let field = format!("sponsors[{index}].member_id");
         let standing = (context.standing)(member, date);
         let problem = match standing.map(|standing| standing.status) {
             Some(MemberStatus::Full) => None,
-            Some(MemberStatus::Probationary) => Some(("是预备党员，不是正式党员", "is a probationary member, not a full member")),
-            Some(MemberStatus::UnderPartyProbation) => {
-                Some(("受留党察看处分、尚未恢复党员权利", "is under Party probation (留党察看) and has not regained their rights"))
+            Some(MemberStatus::Probationary) => Some((
+                "是预备党员，不是正式党员",
+                "is a probationary member, not a full member",
+            )),
+            Some(MemberStatus::UnderPartyProbation) => Some((
+                "受留党察看处分、尚未恢复党员权利",
+                "is under Party probation (留党察看) and has not regained their rights",
+            )),
+            Some(MemberStatus::RightsSuspended) => {
+                Some(("党员权利中止", "has their rights suspended"))
             }
-            Some(MemberStatus::RightsSuspended) => Some(("党员权利中止", "has their rights suspended")),
-            Some(MemberStatus::MembershipSuspended) | Some(MemberStatus::Ended) | None => Some(("不是党员", "is not a Party member")),
+            Some(MemberStatus::MembershipSuspended) | Some(MemberStatus::Ended) | None => {
+                Some(("不是党员", "is not a Party member"))
+            }
         };
         if let Some((zh, en)) = problem {
             self.refuse(
@@ -864,7 +1020,13 @@ impl Checker<'_> {
                 ),
             }
             if talk.talkers.is_empty() {
-                self.refuse(PRE_TALK, v(talk.held_on), "upper_talk.talkers", "须记录谈话人", "record who held the talk");
+                self.refuse(
+                    PRE_TALK,
+                    v(talk.held_on),
+                    "upper_talk.talkers",
+                    "须记录谈话人",
+                    "record who held the talk",
+                );
             }
         }
         if let Some(approval) = &record.admission_approval {
@@ -929,11 +1091,21 @@ impl Checker<'_> {
                 );
             }
         } else if let Some(filed) = record.approval_filed_on {
-            self.refuse(APPROVAL, v(filed), "admission_approval", "尚未审批，不能备案", "nothing has been approved to file");
+            self.refuse(
+                APPROVAL,
+                v(filed),
+                "admission_approval",
+                "尚未审批，不能备案",
+                "nothing has been approved to file",
+            );
         }
     }
 
-    fn admission_vote(&mut self, vote: &super::RecordedVote, context: Option<&AdmissionContext<'_>>) {
+    fn admission_vote(
+        &mut self,
+        vote: &super::RecordedVote,
+        context: Option<&AdmissionContext<'_>>,
+    ) {
         let record = self.record;
         let held = vote.held_on;
         let version = v(held);
@@ -990,7 +1162,9 @@ impl Checker<'_> {
                 version,
                 "political_review_concluded_on",
                 format!("政治审查结论（{concluded}）晚于支部大会表决（{held}）"),
-                format!("the political review was concluded on {concluded}, after the vote on {held}"),
+                format!(
+                    "the political review was concluded on {concluded}, after the vote on {held}"
+                ),
             ),
             Some(_) => {}
         }
@@ -1030,37 +1204,68 @@ impl Checker<'_> {
                 SPONSORS,
                 version,
                 "sponsors",
-                format!("支部大会表决（{held}）时应有两名入党介绍人，现有{}名", sponsors_by_vote.len()),
-                format!("two sponsors are needed by the vote on {held}; {} are recorded", sponsors_by_vote.len()),
+                format!(
+                    "支部大会表决（{held}）时应有两名入党介绍人，现有{}名",
+                    sponsors_by_vote.len()
+                ),
+                format!(
+                    "two sponsors are needed by the vote on {held}; {} are recorded",
+                    sponsors_by_vote.len()
+                ),
             );
         }
         if let Some(context) = context {
             for (index, member) in sponsors_by_vote {
                 // One finding per sponsor is enough: a sponsor refused or warned about on the day of
                 // assignment is not reported again for the day of the vote.
-                let already_reported = self.findings.iter().any(|finding| finding.field == format!("sponsors[{index}].member_id"));
+                let already_reported = self
+                    .findings
+                    .iter()
+                    .any(|finding| finding.field == format!("sponsors[{index}].member_id"));
                 if !already_reported {
                     self.sponsor_standing(index, member, held, context);
                 }
             }
         }
-        self.vote_counts("admission_vote.", &vote.counts, &VoteRules::ADMISSION, vote.passed(), version);
+        self.vote_counts(
+            "admission_vote.",
+            &vote.counts,
+            &VoteRules::ADMISSION,
+            vote.passed(),
+            version,
+        );
     }
 
     fn probation_stage(&mut self) {
         let record = self.record;
         let probation_fields: [(&str, bool); 7] = [
-            ("assigned_to_group_on", record.assigned_to_group_on.is_some()),
+            (
+                "assigned_to_group_on",
+                record.assigned_to_group_on.is_some(),
+            ),
             ("oath_on", record.oath_on.is_some()),
             ("probation_reviews", !record.probation_reviews.is_empty()),
-            ("transferred_in_during_probation_on", record.transferred_in_during_probation_on.is_some()),
-            ("conversion_application_on", record.conversion_application_on.is_some()),
-            ("probation_decisions", !record.probation_decisions.is_empty()),
+            (
+                "transferred_in_during_probation_on",
+                record.transferred_in_during_probation_on.is_some(),
+            ),
+            (
+                "conversion_application_on",
+                record.conversion_application_on.is_some(),
+            ),
+            (
+                "probation_decisions",
+                !record.probation_decisions.is_empty(),
+            ),
             ("archived_on", record.archived_on.is_some()),
         ];
-        let (Some(start), Some(approval)) =
-            (record.probation_start(), record.admission_approval.as_ref().filter(|approval| approval.approved))
-        else {
+        let (Some(start), Some(approval)) = (
+            record.probation_start(),
+            record
+                .admission_approval
+                .as_ref()
+                .filter(|approval| approval.approved),
+        ) else {
             for (field, present) in probation_fields {
                 if present {
                     self.refuse(
@@ -1138,7 +1343,10 @@ impl Checker<'_> {
         }
         self.probation_decisions(start);
         if let Some(archived) = record.archived_on {
-            match record.approved_conversion().and_then(|decision| decision.approval.as_ref()) {
+            match record
+                .approved_conversion()
+                .and_then(|decision| decision.approval.as_ref())
+            {
                 None => self.refuse(
                     ARCHIVE,
                     v(archived),
@@ -1208,7 +1416,13 @@ impl Checker<'_> {
                     );
                 }
             }
-            self.vote_counts(&format!("{prefix}vote."), &decision.vote.counts, &VoteRules::CONVERSION, decision.vote.passed(), version);
+            self.vote_counts(
+                &format!("{prefix}vote."),
+                &decision.vote.counts,
+                &VoteRules::CONVERSION,
+                decision.vote.passed(),
+                version,
+            );
             match decision.proposal {
                 ProbationProposal::Extend { months } => {
                     if !(6..=12).contains(&months) {
@@ -1302,7 +1516,12 @@ impl Checker<'_> {
         }
         for (index, reason) in record.reasons.iter().enumerate() {
             if reason.reason.trim().is_empty() {
-                self.plain.add(format!("reasons[{index}].reason"), "required", "须写明原因", "the reason must be written out");
+                self.plain.add(
+                    format!("reasons[{index}].reason"),
+                    "required",
+                    "须写明原因",
+                    "the reason must be written out",
+                );
             }
         }
     }

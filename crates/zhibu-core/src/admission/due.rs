@@ -7,7 +7,10 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{AdmissionCitation, AdmissionRecord, AdmissionRuleSet, AdmissionStage, AdmissionStep, ProbationProposal, ReasonSubject};
+use super::{
+    AdmissionCitation, AdmissionRecord, AdmissionRuleSet, AdmissionStage, AdmissionStep,
+    ProbationProposal, ReasonSubject,
+};
 use super::{citation, rule_in_force};
 use crate::calendar::{add_months, add_years};
 use crate::rules::Severity;
@@ -107,7 +110,11 @@ fn v(date: NaiveDate) -> AdmissionRuleSet {
 
 /// The open steps for `record` on `today`, those with the nearest deadline first. A closed record
 /// (rejected, turned down, cancelled or archived) has none.
-pub fn due_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayCalendar) -> Vec<DueStep> {
+pub fn due_steps(
+    record: &AdmissionRecord,
+    today: NaiveDate,
+    calendar: &WorkdayCalendar,
+) -> Vec<DueStep> {
     let mut due = Vec::new();
     if !record.is_closed() {
         open_steps(record, today, calendar, &mut due);
@@ -122,12 +129,23 @@ pub fn due_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayC
     steps
 }
 
-fn open_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayCalendar, due: &mut Vec<Due>) {
+fn open_steps(
+    record: &AdmissionRecord,
+    today: NaiveDate,
+    calendar: &WorkdayCalendar,
+    due: &mut Vec<Due>,
+) {
     let applied = record.application_received_on;
     let Some(talk) = &record.application_talk else {
         let deadline = add_months(applied, 1);
         due.push(
-            Due::open(AdmissionStep::ApplicationTalk, "RECRUIT.TALK.WITHIN_1_MONTH", v(applied)).by(deadline, Severity::Error).note(
+            Due::open(
+                AdmissionStep::ApplicationTalk,
+                "RECRUIT.TALK.WITHIN_1_MONTH",
+                v(applied),
+            )
+            .by(deadline, Severity::Error)
+            .note(
                 format!("收到入党申请书（{applied}）后一个月内"),
                 format!("within one month of the application received on {applied}"),
             ),
@@ -135,7 +153,14 @@ fn open_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayCale
         return;
     };
     let Some(determined) = record.activist_determined_on else {
-        due.push(Due::open(AdmissionStep::DetermineActivist, "RECRUIT.ACTIVIST.DETERMINATION", v(today)).from(talk.held_on));
+        due.push(
+            Due::open(
+                AdmissionStep::DetermineActivist,
+                "RECRUIT.ACTIVIST.DETERMINATION",
+                v(today),
+            )
+            .from(talk.held_on),
+        );
         return;
     };
     let Some(listed) = record.candidate_listed_on else {
@@ -146,14 +171,27 @@ fn open_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayCale
     let Some(vote) = &record.admission_vote else {
         if let Some(pretrial) = record.pretrial_passed_on {
             if record.application_form_issued_on.is_none() {
-                due.push(Due::open(AdmissionStep::FillApplicationForm, "RECRUIT.PRETRIAL", v(today)).from(pretrial));
+                due.push(
+                    Due::open(
+                        AdmissionStep::FillApplicationForm,
+                        "RECRUIT.PRETRIAL",
+                        v(today),
+                    )
+                    .from(pretrial),
+                );
             }
-            let mut item =
-                Due::open(AdmissionStep::AdmissionVote, "RECRUIT.MEETING.WITHIN_1_MONTH_OF_PRETRIAL", v(pretrial)).from(pretrial);
+            let mut item = Due::open(
+                AdmissionStep::AdmissionVote,
+                "RECRUIT.MEETING.WITHIN_1_MONTH_OF_PRETRIAL",
+                v(pretrial),
+            )
+            .from(pretrial);
             if rule_in_force("RECRUIT.MEETING.WITHIN_1_MONTH_OF_PRETRIAL", v(pretrial)) {
                 item = item.by(add_months(pretrial, 1), Severity::Error).note(
                     format!("预审合格（{pretrial}）后一个月内提交党员大会讨论"),
-                    format!("to the general meeting within one month of the pre-review of {pretrial}"),
+                    format!(
+                        "to the general meeting within one month of the pre-review of {pretrial}"
+                    ),
                 );
             } else {
                 item = item.note(
@@ -165,14 +203,24 @@ fn open_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayCale
         }
         return;
     };
-    let Some(approval) = record.admission_approval.as_ref().filter(|approval| approval.approved) else {
+    let Some(approval) = record
+        .admission_approval
+        .as_ref()
+        .filter(|approval| approval.approved)
+    else {
         let delay_recorded = record.has_reason(ReasonSubject::ApprovalDelay);
         let months = if delay_recorded { 6 } else { 3 };
         let deadline = add_months(vote.held_on, months);
         let (note_zh, note_en) = if delay_recorded {
             (
-                format!("支部大会通过（{}）后三个月内审批；已记录特殊情况，延长至六个月", vote.held_on),
-                format!("three months from the resolution of {}, extended to six for the recorded special circumstances", vote.held_on),
+                format!(
+                    "支部大会通过（{}）后三个月内审批；已记录特殊情况，延长至六个月",
+                    vote.held_on
+                ),
+                format!(
+                    "three months from the resolution of {}, extended to six for the recorded special circumstances",
+                    vote.held_on
+                ),
             )
         } else {
             (
@@ -182,55 +230,116 @@ fn open_steps(record: &AdmissionRecord, today: NaiveDate, calendar: &WorkdayCale
         };
         if record.upper_talk.is_none() {
             due.push(
-                Due::open(AdmissionStep::UpperTalk, "RECRUIT.APPROVAL.PRE_TALK", v(vote.held_on))
-                    .by(deadline, Severity::Error)
-                    .note("审批前须谈话，期限同审批期限", "the talk comes before the approval, so it shares the approval's deadline"),
+                Due::open(
+                    AdmissionStep::UpperTalk,
+                    "RECRUIT.APPROVAL.PRE_TALK",
+                    v(vote.held_on),
+                )
+                .by(deadline, Severity::Error)
+                .note(
+                    "审批前须谈话，期限同审批期限",
+                    "the talk comes before the approval, so it shares the approval's deadline",
+                ),
             );
         }
         due.push(
-            Due::open(AdmissionStep::AdmissionApproval, "RECRUIT.APPROVAL.WITHIN_3_MONTHS", v(vote.held_on))
-                .by(deadline, Severity::Error)
-                .note(note_zh, note_en),
+            Due::open(
+                AdmissionStep::AdmissionApproval,
+                "RECRUIT.APPROVAL.WITHIN_3_MONTHS",
+                v(vote.held_on),
+            )
+            .by(deadline, Severity::Error)
+            .note(note_zh, note_en),
         );
         return;
     };
     probation_steps(record, approval.decided_on, today, due);
 }
 
-fn activist_steps(record: &AdmissionRecord, determined: NaiveDate, today: NaiveDate, calendar: &WorkdayCalendar, due: &mut Vec<Due>) {
+fn activist_steps(
+    record: &AdmissionRecord,
+    determined: NaiveDate,
+    today: NaiveDate,
+    calendar: &WorkdayCalendar,
+    due: &mut Vec<Due>,
+) {
     if record.activist_filed_on.is_none() {
-        due.push(Due::open(AdmissionStep::FileActivist, "RECRUIT.ACTIVIST.DETERMINATION", v(determined)).from(determined));
+        due.push(
+            Due::open(
+                AdmissionStep::FileActivist,
+                "RECRUIT.ACTIVIST.DETERMINATION",
+                v(determined),
+            )
+            .from(determined),
+        );
     }
-    if !record.mentors.iter().any(|mentor| mentor.is_active_on(today)) {
-        due.push(Due::open(AdmissionStep::AssignMentors, "RECRUIT.ACTIVIST.CONTACTS_1_2", v(today)).from(determined));
+    if !record
+        .mentors
+        .iter()
+        .any(|mentor| mentor.is_active_on(today))
+    {
+        due.push(
+            Due::open(
+                AdmissionStep::AssignMentors,
+                "RECRUIT.ACTIVIST.CONTACTS_1_2",
+                v(today),
+            )
+            .from(determined),
+        );
     }
-    let last_review = record.activist_reviews.iter().copied().filter(|review| *review >= determined).max().unwrap_or(determined);
+    let last_review = record
+        .activist_reviews
+        .iter()
+        .copied()
+        .filter(|review| *review >= determined)
+        .max()
+        .unwrap_or(determined);
     due.push(
-        Due::open(AdmissionStep::ActivistReview, "RECRUIT.ACTIVIST.HALF_YEAR_REVIEW", v(last_review))
-            .by(add_months(last_review, 6), Severity::Error)
-            .note(
-                format!("上次考察或确定为积极分子（{last_review}）后半年内"),
-                format!("within half a year of the last review or selection ({last_review})"),
-            ),
+        Due::open(
+            AdmissionStep::ActivistReview,
+            "RECRUIT.ACTIVIST.HALF_YEAR_REVIEW",
+            v(last_review),
+        )
+        .by(add_months(last_review, 6), Severity::Error)
+        .note(
+            format!("上次考察或确定为积极分子（{last_review}）后半年内"),
+            format!("within half a year of the last review or selection ({last_review})"),
+        ),
     );
     let one_year = add_years(determined, 1);
     let (carried_zh, carried_en) = if record.activist_transfers.is_empty() {
         ("", "")
     } else {
-        ("（转入前的培养时间连续计算）", " (time before the transfer counts)")
+        (
+            "（转入前的培养时间连续计算）",
+            " (time before the transfer counts)",
+        )
     };
     let listing_version = v(today.max(one_year));
     if listing_version == AdmissionRuleSet::Rules2014 {
         due.push(
-            Due::open(AdmissionStep::ListCandidate, "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY", listing_version)
-                .from(one_year)
-                .note(format!("自{determined}起满一年{carried_zh}"), format!("one year from {determined}{carried_en}")),
+            Due::open(
+                AdmissionStep::ListCandidate,
+                "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY",
+                listing_version,
+            )
+            .from(one_year)
+            .note(
+                format!("自{determined}起满一年{carried_zh}"),
+                format!("one year from {determined}{carried_en}"),
+            ),
         );
         return;
     }
     let Some(consent) = record.candidate_reported_to_upper_on else {
         due.push(
-            Due::open(AdmissionStep::ReportCandidateToUpper, "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY", listing_version).from(one_year).note(
+            Due::open(
+                AdmissionStep::ReportCandidateToUpper,
+                "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY",
+                listing_version,
+            )
+            .from(one_year)
+            .note(
                 format!("培养考察自{determined}起满一年后{carried_zh}"),
                 format!("after one year as activist from {determined}{carried_en}"),
             ),
@@ -239,9 +348,16 @@ fn activist_steps(record: &AdmissionRecord, determined: NaiveDate, today: NaiveD
     };
     if record.publicity.is_empty() {
         due.push(
-            Due::open(AdmissionStep::CandidatePublicity, "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY", listing_version)
-                .from(consent)
-                .note("公示期不少于五个工作日", "publicity of at least five working days"),
+            Due::open(
+                AdmissionStep::CandidatePublicity,
+                "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY",
+                listing_version,
+            )
+            .from(consent)
+            .note(
+                "公示期不少于五个工作日",
+                "publicity of at least five working days",
+            ),
         );
         return;
     }
@@ -254,15 +370,20 @@ fn activist_steps(record: &AdmissionRecord, determined: NaiveDate, today: NaiveD
             Err(error) => problem = Some(error.to_string()),
         }
     }
-    let item = Due::open(AdmissionStep::ListCandidate, "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY", listing_version);
+    let item = Due::open(
+        AdmissionStep::ListCandidate,
+        "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY",
+        listing_version,
+    );
     due.push(match problem {
         None => item.from(earliest).note(
             format!("满一年{carried_zh}且公示满五个工作日后"),
             format!("after one year as activist{carried_en} and five working days of publicity"),
         ),
-        Some(error) => item
-            .from(one_year)
-            .note(format!("无法计算公示期满日：{error}"), format!("the end of the publicity cannot be computed: {error}")),
+        Some(error) => item.from(one_year).note(
+            format!("无法计算公示期满日：{error}"),
+            format!("the end of the publicity cannot be computed: {error}"),
+        ),
     });
 }
 
@@ -272,35 +393,89 @@ fn candidate_steps(record: &AdmissionRecord, listed: NaiveDate, due: &mut Vec<Du
         return;
     }
     if version == AdmissionRuleSet::Rules2014 && record.candidate_reported_to_upper_on.is_none() {
-        due.push(Due::open(AdmissionStep::ReportCandidateToUpper, "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY", version).from(listed));
+        due.push(
+            Due::open(
+                AdmissionStep::ReportCandidateToUpper,
+                "RECRUIT.TARGET.ONE_YEAR_AND_PUBLICITY",
+                version,
+            )
+            .from(listed),
+        );
     }
     if record.sponsors.len() < 2 {
-        due.push(Due::open(AdmissionStep::AssignSponsors, "RECRUIT.INTRODUCERS_2", version).from(listed));
+        due.push(
+            Due::open(
+                AdmissionStep::AssignSponsors,
+                "RECRUIT.INTRODUCERS_2",
+                version,
+            )
+            .from(listed),
+        );
     }
     if record.political_review_concluded_on.is_none() {
-        due.push(Due::open(AdmissionStep::PoliticalReview, "RECRUIT.POLITICAL_REVIEW", version).from(listed));
+        due.push(
+            Due::open(
+                AdmissionStep::PoliticalReview,
+                "RECRUIT.POLITICAL_REVIEW",
+                version,
+            )
+            .from(listed),
+        );
     }
     if record.training.is_none() {
-        due.push(Due::open(AdmissionStep::Training, "RECRUIT.TRAINING.3DAYS_24H", version).from(listed));
+        due.push(
+            Due::open(
+                AdmissionStep::Training,
+                "RECRUIT.TRAINING.3DAYS_24H",
+                version,
+            )
+            .from(listed),
+        );
     }
-    let ready = record.sponsors.len() >= 2 && record.political_review_concluded_on.is_some() && record.training.is_some();
+    let ready = record.sponsors.len() >= 2
+        && record.political_review_concluded_on.is_some()
+        && record.training.is_some();
     match record.committee_review_on {
-        None if ready => due.push(Due::open(AdmissionStep::CommitteeReview, "RECRUIT.PRETRIAL", version).from(listed)),
+        None if ready => due.push(
+            Due::open(AdmissionStep::CommitteeReview, "RECRUIT.PRETRIAL", version).from(listed),
+        ),
         None => {}
-        Some(review) => due.push(Due::open(AdmissionStep::Pretrial, "RECRUIT.PRETRIAL", version).from(review)),
+        Some(review) => {
+            due.push(Due::open(AdmissionStep::Pretrial, "RECRUIT.PRETRIAL", version).from(review))
+        }
     }
 }
 
-fn probation_steps(record: &AdmissionRecord, approved_on: NaiveDate, today: NaiveDate, due: &mut Vec<Due>) {
+fn probation_steps(
+    record: &AdmissionRecord,
+    approved_on: NaiveDate,
+    today: NaiveDate,
+    due: &mut Vec<Due>,
+) {
     if record.approval_filed_on.is_none() {
-        due.push(Due::open(AdmissionStep::ApprovalFiled, "RECRUIT.APPROVAL.WITHIN_3_MONTHS", v(approved_on)).from(approved_on));
+        due.push(
+            Due::open(
+                AdmissionStep::ApprovalFiled,
+                "RECRUIT.APPROVAL.WITHIN_3_MONTHS",
+                v(approved_on),
+            )
+            .from(approved_on),
+        );
     }
     if record.assigned_to_group_on.is_none() {
-        due.push(Due::open(AdmissionStep::AssignToGroup, "RECRUIT.PROBATION.ONE_YEAR_AND_OUTCOMES", v(approved_on)).from(approved_on));
+        due.push(
+            Due::open(
+                AdmissionStep::AssignToGroup,
+                "RECRUIT.PROBATION.ONE_YEAR_AND_OUTCOMES",
+                v(approved_on),
+            )
+            .from(approved_on),
+        );
     }
     if record.oath_on.is_none() {
         let version = v(approved_on);
-        let mut item = Due::open(AdmissionStep::Oath, "RECRUIT.OATH.WITHIN_1_MONTH", version).from(approved_on);
+        let mut item = Due::open(AdmissionStep::Oath, "RECRUIT.OATH.WITHIN_1_MONTH", version)
+            .from(approved_on);
         if rule_in_force("RECRUIT.OATH.WITHIN_1_MONTH", version) {
             item = item.by(add_months(approved_on, 1), Severity::Warning).note(
                 format!("一般在批复同意（{approved_on}）后一个月内"),
@@ -311,20 +486,38 @@ fn probation_steps(record: &AdmissionRecord, approved_on: NaiveDate, today: Naiv
     }
     if let Some(conversion) = record.approved_conversion() {
         if record.archived_on.is_none() {
-            let approved = conversion.approval.as_ref().map_or(conversion.vote.held_on, |approval| approval.decided_on);
-            due.push(Due::open(AdmissionStep::Archive, "RECRUIT.ARCHIVE", v(approved)).from(approved));
+            let approved = conversion
+                .approval
+                .as_ref()
+                .map_or(conversion.vote.held_on, |approval| approval.decided_on);
+            due.push(
+                Due::open(AdmissionStep::Archive, "RECRUIT.ARCHIVE", v(approved)).from(approved),
+            );
         }
         return;
     }
-    let Some(end) = record.probation_end() else { return };
+    let Some(end) = record.probation_end() else {
+        return;
+    };
     // A decision passed by the branch and waiting for the upper committee.
-    if let Some(pending) = record.probation_decisions.iter().rev().find(|decision| decision.vote.passed() && decision.approval.is_none()) {
+    if let Some(pending) = record
+        .probation_decisions
+        .iter()
+        .rev()
+        .find(|decision| decision.vote.passed() && decision.approval.is_none())
+    {
         let held = pending.vote.held_on;
-        let item = Due::open(AdmissionStep::ConversionApproval, "RECRUIT.CONVERSION.APPROVAL_3M_AND_PARTY_AGE", v(held)).from(held);
+        let item = Due::open(
+            AdmissionStep::ConversionApproval,
+            "RECRUIT.CONVERSION.APPROVAL_3M_AND_PARTY_AGE",
+            v(held),
+        )
+        .from(held);
         due.push(match pending.proposal {
-            ProbationProposal::Convert => item
-                .by(add_months(held, 3), Severity::Error)
-                .note(format!("支部大会通过转正（{held}）后三个月内审批"), format!("within three months of the resolution of {held}")),
+            ProbationProposal::Convert => item.by(add_months(held, 3), Severity::Error).note(
+                format!("支部大会通过转正（{held}）后三个月内审批"),
+                format!("within three months of the resolution of {held}"),
+            ),
             _ => item.note(
                 "延长预备期或取消资格的决议报上级党组织批准",
                 "an extension or cancellation goes to the upper organization for approval",
@@ -334,13 +527,23 @@ fn probation_steps(record: &AdmissionRecord, approved_on: NaiveDate, today: Naiv
     }
     if record.conversion_application_on.is_none() {
         due.push(
-            Due::open(AdmissionStep::ConversionApplication, "RECRUIT.CONVERSION.PROCEDURE_AND_VOTE", v(today.max(end))).note(
+            Due::open(
+                AdmissionStep::ConversionApplication,
+                "RECRUIT.CONVERSION.PROCEDURE_AND_VOTE",
+                v(today.max(end)),
+            )
+            .note(
                 format!("预备期{end}期满时本人提出书面转正申请"),
                 format!("the member applies in writing when probation ends on {end}"),
             ),
         );
     }
-    let mut item = Due::open(AdmissionStep::ConversionVote, "RECRUIT.PROBATION.ONE_YEAR_AND_OUTCOMES", v(end)).from(end);
+    let mut item = Due::open(
+        AdmissionStep::ConversionVote,
+        "RECRUIT.PROBATION.ONE_YEAR_AND_OUTCOMES",
+        v(end),
+    )
+    .from(end);
     item = if record.transferred_in_during_probation_on.is_some() {
         Due { rule_id: "RECRUIT.TRANSFER_IN.POSTPONE_6M", ..item }.by(add_months(end, 6), Severity::Error).note(
             format!("转入的预备党员，预备期满（{end}）后推迟讨论不超过六个月"),

@@ -16,7 +16,10 @@ mod record;
 mod rules;
 mod steps;
 
-pub use check::{AdmissionContext, AdmissionFinding, Standing, admission_findings, standing_from_members, validate_admission};
+pub use check::{
+    AdmissionContext, AdmissionFinding, Standing, admission_findings, standing_from_members,
+    validate_admission,
+};
 pub use due::{DueStep, due_steps};
 pub use record::*;
 pub use rules::{AdmissionCitation, AdmissionRuleSet, admission_rule_ids, citation, rule_in_force};

@@ -176,11 +176,19 @@ pub struct ProbationDecision {
 impl ProbationDecision {
     /// Passed by the branch and not turned down above: it shapes the probation.
     pub fn is_adopted(&self) -> bool {
-        self.vote.passed() && self.approval.as_ref().is_none_or(|approval| approval.approved)
+        self.vote.passed()
+            && self
+                .approval
+                .as_ref()
+                .is_none_or(|approval| approval.approved)
     }
 
     pub fn is_approved(&self) -> bool {
-        self.vote.passed() && self.approval.as_ref().is_some_and(|approval| approval.approved)
+        self.vote.passed()
+            && self
+                .approval
+                .as_ref()
+                .is_some_and(|approval| approval.approved)
     }
 }
 
@@ -370,14 +378,20 @@ impl AdmissionRecord {
     }
 
     pub fn has_reason(&self, subject: ReasonSubject) -> bool {
-        self.reasons.iter().any(|reason| reason.subject == subject && !reason.reason.trim().is_empty())
+        self.reasons
+            .iter()
+            .any(|reason| reason.subject == subject && !reason.reason.trim().is_empty())
     }
 
     /// The day the general meeting admitted the person, if it did and the upper committee has not
     /// turned it down: probation (and 党籍) start that day.
     pub fn probation_start(&self) -> Option<NaiveDate> {
         let vote = self.admission_vote.as_ref().filter(|vote| vote.passed())?;
-        if self.admission_approval.as_ref().is_some_and(|approval| !approval.approved) {
+        if self
+            .admission_approval
+            .as_ref()
+            .is_some_and(|approval| !approval.approved)
+        {
             return None;
         }
         Some(vote.held_on)
@@ -385,14 +399,21 @@ impl AdmissionRecord {
 
     /// Whether the upper committee approved the admission.
     pub fn is_admitted(&self) -> bool {
-        self.probation_start().is_some() && self.admission_approval.as_ref().is_some_and(|approval| approval.approved)
+        self.probation_start().is_some()
+            && self
+                .admission_approval
+                .as_ref()
+                .is_some_and(|approval| approval.approved)
     }
 
     /// One year from the vote (29 February + 1 year = 28 February), plus an adopted extension.
     pub fn probation_end(&self) -> Option<NaiveDate> {
         let original = add_years(self.probation_start()?, 1);
-        let extension =
-            self.probation_decisions.iter().filter(|decision| decision.is_adopted()).find_map(|decision| match decision.proposal {
+        let extension = self
+            .probation_decisions
+            .iter()
+            .filter(|decision| decision.is_adopted())
+            .find_map(|decision| match decision.proposal {
                 ProbationProposal::Extend { months } => Some(months),
                 _ => None,
             });
@@ -404,7 +425,9 @@ impl AdmissionRecord {
 
     /// The conversion decision that was approved, if any.
     pub fn approved_conversion(&self) -> Option<&ProbationDecision> {
-        self.probation_decisions.iter().find(|decision| decision.proposal == ProbationProposal::Convert && decision.is_approved())
+        self.probation_decisions.iter().find(|decision| {
+            decision.proposal == ProbationProposal::Convert && decision.is_approved()
+        })
     }
 
     /// Party standing (党龄) counts from the end of probation, original or extended, once the
@@ -417,10 +440,17 @@ impl AdmissionRecord {
     /// The pipeline has stopped: admission rejected or turned down, probation cancelled, or the
     /// papers archived. A new attempt starts a new record.
     pub fn is_closed(&self) -> bool {
-        let rejected = self.admission_vote.as_ref().is_some_and(|vote| !vote.passed());
-        let turned_down = self.admission_approval.as_ref().is_some_and(|approval| !approval.approved);
-        let cancelled =
-            self.probation_decisions.iter().any(|decision| decision.proposal == ProbationProposal::Cancel && decision.is_adopted());
+        let rejected = self
+            .admission_vote
+            .as_ref()
+            .is_some_and(|vote| !vote.passed());
+        let turned_down = self
+            .admission_approval
+            .as_ref()
+            .is_some_and(|approval| !approval.approved);
+        let cancelled = self.probation_decisions.iter().any(|decision| {
+            decision.proposal == ProbationProposal::Cancel && decision.is_adopted()
+        });
         rejected || turned_down || cancelled || self.archived_on.is_some()
     }
 
@@ -430,9 +460,18 @@ impl AdmissionRecord {
         dates.extend(self.application_talk.as_ref().map(|talk| talk.held_on));
         dates.extend(self.activist_determined_on);
         dates.extend(self.activist_filed_on);
-        dates.extend(self.mentors.iter().flat_map(|mentor| [Some(mentor.assigned_on), mentor.released_on]).flatten());
+        dates.extend(
+            self.mentors
+                .iter()
+                .flat_map(|mentor| [Some(mentor.assigned_on), mentor.released_on])
+                .flatten(),
+        );
         dates.extend(self.activist_reviews.iter().copied());
-        dates.extend(self.activist_transfers.iter().map(|transfer| transfer.received_on));
+        dates.extend(
+            self.activist_transfers
+                .iter()
+                .map(|transfer| transfer.received_on),
+        );
         dates.extend(self.candidate_reported_to_upper_on);
         dates.extend(self.publicity.iter().map(|publicity| publicity.last_day));
         dates.extend(self.candidate_listed_on);
@@ -444,7 +483,11 @@ impl AdmissionRecord {
         dates.extend(self.application_form_issued_on);
         dates.extend(self.admission_vote.as_ref().map(|vote| vote.held_on));
         dates.extend(self.upper_talk.as_ref().map(|talk| talk.held_on));
-        dates.extend(self.admission_approval.as_ref().map(|approval| approval.decided_on));
+        dates.extend(
+            self.admission_approval
+                .as_ref()
+                .map(|approval| approval.decided_on),
+        );
         dates.extend(self.approval_filed_on);
         dates.extend(self.assigned_to_group_on);
         dates.extend(self.oath_on);
@@ -453,7 +496,12 @@ impl AdmissionRecord {
         dates.extend(self.conversion_application_on);
         for decision in &self.probation_decisions {
             dates.push(decision.vote.held_on);
-            dates.extend(decision.approval.as_ref().map(|approval| approval.decided_on));
+            dates.extend(
+                decision
+                    .approval
+                    .as_ref()
+                    .map(|approval| approval.decided_on),
+            );
         }
         dates.extend(self.archived_on);
         dates
@@ -470,7 +518,10 @@ impl Record for AdmissionRecord {
 
     /// The latest step recorded: each amendment that records a step dates the version by that step.
     fn event_date(&self) -> NaiveDate {
-        self.dates().into_iter().max().unwrap_or(self.application_received_on)
+        self.dates()
+            .into_iter()
+            .max()
+            .unwrap_or(self.application_received_on)
     }
 
     /// The checks that need nothing but the record: order of steps, time limits, counts. Checks of

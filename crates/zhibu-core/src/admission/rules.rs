@@ -26,20 +26,32 @@ impl AdmissionRuleSet {
     /// The version in force on `date`. Dates before 2026-05-11 are judged by the 2014 text (earlier
     /// rules are not modelled: a pipeline running today started after 2014).
     pub fn in_force_on(date: NaiveDate) -> AdmissionRuleSet {
-        if date >= AdmissionRuleSet::revision_2026_effective() { AdmissionRuleSet::Rules2026 } else { AdmissionRuleSet::Rules2014 }
+        if date >= AdmissionRuleSet::revision_2026_effective() {
+            AdmissionRuleSet::Rules2026
+        } else {
+            AdmissionRuleSet::Rules2014
+        }
     }
 
     pub fn document_zh(self) -> &'static str {
         match self {
-            AdmissionRuleSet::Rules2014 => "《中国共产党发展党员工作细则》（2014年5月28日中共中央办公厅发布）",
-            AdmissionRuleSet::Rules2026 => "《中国共产党发展党员工作细则》（2026年5月11日中共中央办公厅发布）",
+            AdmissionRuleSet::Rules2014 => {
+                "《中国共产党发展党员工作细则》（2014年5月28日中共中央办公厅发布）"
+            }
+            AdmissionRuleSet::Rules2026 => {
+                "《中国共产党发展党员工作细则》（2026年5月11日中共中央办公厅发布）"
+            }
         }
     }
 
     pub fn document_en(self) -> &'static str {
         match self {
-            AdmissionRuleSet::Rules2014 => "Detailed Rules on Recruiting Party Members (issued 2014-05-28)",
-            AdmissionRuleSet::Rules2026 => "Detailed Rules on Recruiting Party Members (revision issued 2026-05-11)",
+            AdmissionRuleSet::Rules2014 => {
+                "Detailed Rules on Recruiting Party Members (issued 2014-05-28)"
+            }
+            AdmissionRuleSet::Rules2026 => {
+                "Detailed Rules on Recruiting Party Members (revision issued 2026-05-11)"
+            }
         }
     }
 }
@@ -48,7 +60,10 @@ impl AdmissionRuleSet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum In2014 {
     /// In the 2014 text with the same requirement; the article number is known only if given.
-    Same { article_zh: Option<&'static str>, quote_zh: Option<&'static str> },
+    Same {
+        article_zh: Option<&'static str>,
+        quote_zh: Option<&'static str>,
+    },
     /// New in the 2026 revision.
     No,
 }
@@ -62,7 +77,10 @@ struct RuleText {
     in_2014: In2014,
 }
 
-const UNKNOWN_2014: In2014 = In2014::Same { article_zh: None, quote_zh: None };
+const UNKNOWN_2014: In2014 = In2014::Same {
+    article_zh: None,
+    quote_zh: None,
+};
 
 /// The rules of RULES.md §4 that this module checks, 2026 numbering and wording.
 const RULE_TEXTS: &[RuleText] = &[
@@ -145,7 +163,8 @@ const RULE_TEXTS: &[RuleText] = &[
         quote_zh: "培训时间一般不少于三天或者不少于二十四个学时……除个别特殊情况外，未经培训的，不能发展入党。",
         quote_en: "Development candidates receive short concentrated training, normally at least three days or 24 class hours; save in exceptional cases no one untrained is admitted.",
         in_2014: In2014::Same {
-            article_zh: Some("第十七条"), quote_zh: Some("培训时间一般不少于三天（或不少于二十四个学时）")
+            article_zh: Some("第十七条"),
+            quote_zh: Some("培训时间一般不少于三天（或不少于二十四个学时）"),
         },
     },
     RuleText {
@@ -154,7 +173,10 @@ const RULE_TEXTS: &[RuleText] = &[
         article_en: "art. 18",
         quote_zh: "（概述）党支部委员会审查后，具有审批权限的基层党委进行预审，预审合格的发给入党志愿书；发展对象未来三个月内将离开工作、学习单位的，一般不办理接收预备党员的手续。",
         quote_en: "The branch committee reviews, then the Party committee with approval authority pre-reviews; those who pass receive the application form.",
-        in_2014: In2014::Same { article_zh: Some("第十九条"), quote_zh: None },
+        in_2014: In2014::Same {
+            article_zh: Some("第十九条"),
+            quote_zh: None,
+        },
     },
     RuleText {
         id: "RECRUIT.MEETING.WITHIN_1_MONTH_OF_PRETRIAL",
@@ -267,11 +289,17 @@ pub struct AdmissionCitation {
 impl AdmissionCitation {
     /// `（RULE.ID，《…》第七条）`, appended to messages.
     pub fn suffix_zh(&self) -> String {
-        format!("（{}，{}{}）", self.rule_id, self.document_zh, self.article_zh)
+        format!(
+            "（{}，{}{}）",
+            self.rule_id, self.document_zh, self.article_zh
+        )
     }
 
     pub fn suffix_en(&self) -> String {
-        format!("({}, {}, {})", self.rule_id, self.document_en, self.article_en)
+        format!(
+            "({}, {}, {})",
+            self.rule_id, self.document_en, self.article_en
+        )
     }
 }
 
@@ -300,16 +328,30 @@ pub fn citation(rule_id: &'static str, version: AdmissionRuleSet) -> AdmissionCi
         };
     };
     match (version, rule.in_2014) {
-        (AdmissionRuleSet::Rules2014, In2014::Same { article_zh, quote_zh }) => AdmissionCitation {
+        (
+            AdmissionRuleSet::Rules2014,
+            In2014::Same {
+                article_zh,
+                quote_zh,
+            },
+        ) => AdmissionCitation {
             rule_id,
             version,
             document_zh: version.document_zh(),
             document_en: version.document_en(),
             article_zh: article_zh.unwrap_or("条款号不详（2014年版）"),
-            article_en: if article_zh.is_some() { rule.article_en_2014() } else { "article unknown (2014 text)" },
+            article_en: if article_zh.is_some() {
+                rule.article_en_2014()
+            } else {
+                "article unknown (2014 text)"
+            },
             quote_zh: quote_zh.unwrap_or(rule.quote_zh),
             quote_en: rule.quote_en,
-            quote_from: if quote_zh.is_some() { AdmissionRuleSet::Rules2014 } else { AdmissionRuleSet::Rules2026 },
+            quote_from: if quote_zh.is_some() {
+                AdmissionRuleSet::Rules2014
+            } else {
+                AdmissionRuleSet::Rules2026
+            },
         },
         _ => AdmissionCitation {
             rule_id,

@@ -38,7 +38,9 @@ impl AdmissionStage {
         match self {
             AdmissionStage::Application => "application",
             AdmissionStage::Activist => "activist: selection and training",
-            AdmissionStage::DevelopmentCandidate => "development candidate: selection and examination",
+            AdmissionStage::DevelopmentCandidate => {
+                "development candidate: selection and examination"
+            }
             AdmissionStage::Admission => "admission as probationary member",
             AdmissionStage::Probation => "probation and conversion",
         }
@@ -142,16 +144,24 @@ impl AdmissionStep {
         use AdmissionStep::*;
         match self {
             SubmitApplication | ApplicationTalk => AdmissionStage::Application,
-            DetermineActivist | FileActivist | AssignMentors | ActivistReview => AdmissionStage::Activist,
-            ReportCandidateToUpper | CandidatePublicity | ListCandidate | AssignSponsors | PoliticalReview | Training => {
-                AdmissionStage::DevelopmentCandidate
+            DetermineActivist | FileActivist | AssignMentors | ActivistReview => {
+                AdmissionStage::Activist
             }
-            CommitteeReview | Pretrial | FillApplicationForm | AdmissionVote | UpperTalk | AdmissionApproval | ApprovalFiled => {
-                AdmissionStage::Admission
-            }
-            AssignToGroup | Oath | ProbationEducation | ConversionApplication | ConversionVote | ConversionApproval | Archive => {
-                AdmissionStage::Probation
-            }
+            ReportCandidateToUpper
+            | CandidatePublicity
+            | ListCandidate
+            | AssignSponsors
+            | PoliticalReview
+            | Training => AdmissionStage::DevelopmentCandidate,
+            CommitteeReview | Pretrial | FillApplicationForm | AdmissionVote | UpperTalk
+            | AdmissionApproval | ApprovalFiled => AdmissionStage::Admission,
+            AssignToGroup
+            | Oath
+            | ProbationEducation
+            | ConversionApplication
+            | ConversionVote
+            | ConversionApproval
+            | Archive => AdmissionStage::Probation,
         }
     }
 

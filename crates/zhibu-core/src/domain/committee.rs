@@ -85,16 +85,23 @@ impl CommitteeTerm {
 
     /// Positions held on `date`.
     pub fn positions_on(&self, date: NaiveDate) -> impl Iterator<Item = &CommitteePosition> {
-        self.positions.iter().filter(move |position| position.left_on.is_none_or(|left| date < left))
+        self.positions
+            .iter()
+            .filter(move |position| position.left_on.is_none_or(|left| date < left))
     }
 
     pub fn secretary_on(&self, date: NaiveDate) -> Option<MemberId> {
-        self.positions_on(date).find(|position| position.role == CommitteeRole::Secretary).map(|position| position.member_id)
+        self.positions_on(date)
+            .find(|position| position.role == CommitteeRole::Secretary)
+            .map(|position| position.member_id)
     }
 
     /// Committee members in post on `date`, each once.
     pub fn members_on(&self, date: NaiveDate) -> Vec<MemberId> {
-        let mut members: Vec<MemberId> = self.positions_on(date).map(|position| position.member_id).collect();
+        let mut members: Vec<MemberId> = self
+            .positions_on(date)
+            .map(|position| position.member_id)
+            .collect();
         members.sort();
         members.dedup();
         members
@@ -116,7 +123,12 @@ impl Record for CommitteeTerm {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if !(1..=5).contains(&self.term_years) {
-            errors.add("term_years", "out_of_range", "任期应为1至5年", "a term lasts 1 to 5 years");
+            errors.add(
+                "term_years",
+                "out_of_range",
+                "任期应为1至5年",
+                "a term lasts 1 to 5 years",
+            );
         }
         let mut seen = Vec::new();
         for (index, position) in self.positions.iter().enumerate() {
@@ -132,7 +144,12 @@ impl Record for CommitteeTerm {
             if let Some(left) = position.left_on
                 && left <= self.elected_on
             {
-                errors.add(format!("positions[{index}].left_on"), "before_elected", "离任日期早于选举日期", "left before being elected");
+                errors.add(
+                    format!("positions[{index}].left_on"),
+                    "before_elected",
+                    "离任日期早于选举日期",
+                    "left before being elected",
+                );
             }
         }
         let seats = self.members_on(self.elected_on).len();
@@ -158,13 +175,29 @@ impl Record for CommitteeTerm {
             ),
             _ => {}
         }
-        let secretaries = self.positions_on(self.elected_on).filter(|p| p.role == CommitteeRole::Secretary).count();
+        let secretaries = self
+            .positions_on(self.elected_on)
+            .filter(|p| p.role == CommitteeRole::Secretary)
+            .count();
         if secretaries > 1 {
-            errors.add("positions", "two_secretaries", "同一时间只能有1名书记", "there can be only one secretary at a time");
+            errors.add(
+                "positions",
+                "two_secretaries",
+                "同一时间只能有1名书记",
+                "there can be only one secretary at a time",
+            );
         }
-        let deputies = self.positions_on(self.elected_on).filter(|p| p.role == CommitteeRole::DeputySecretary).count();
+        let deputies = self
+            .positions_on(self.elected_on)
+            .filter(|p| p.role == CommitteeRole::DeputySecretary)
+            .count();
         if self.form == LeadershipForm::SecretaryOnly && deputies > 1 {
-            errors.add("positions", "two_deputies", "不设委员会的支部至多设1名副书记", "at most one deputy secretary without a committee");
+            errors.add(
+                "positions",
+                "two_deputies",
+                "不设委员会的支部至多设1名副书记",
+                "at most one deputy secretary without a committee",
+            );
         }
         if let Some(extended) = self.extended_until {
             let term_end = self.term_ends_on();

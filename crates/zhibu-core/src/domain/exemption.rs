@@ -37,13 +37,28 @@ impl Record for Exemption {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.reason.trim().is_empty() {
-            errors.add("reason", "required", "豁免须说明理由", "an exemption needs a reason");
+            errors.add(
+                "reason",
+                "required",
+                "豁免须说明理由",
+                "an exemption needs a reason",
+            );
         }
         if self.finding_key.split('|').count() != 4 {
-            errors.add("finding_key", "malformed", "问题编号格式不正确", "the finding key is malformed");
+            errors.add(
+                "finding_key",
+                "malformed",
+                "问题编号格式不正确",
+                "the finding key is malformed",
+            );
         }
         if self.granted_by == self.org_id {
-            errors.add("granted_by", "not_upper_org", "豁免须由上级党组织作出", "only an upper organization may grant an exemption");
+            errors.add(
+                "granted_by",
+                "not_upper_org",
+                "豁免须由上级党组织作出",
+                "only an upper organization may grant an exemption",
+            );
         }
         errors.into_result()
     }

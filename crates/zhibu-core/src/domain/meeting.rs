@@ -107,12 +107,17 @@ impl TryFrom<AttendanceWire> for Attendance {
             (AttendanceStateName::Present, None) => AttendanceState::Present,
             (AttendanceStateName::Absent, None) => AttendanceState::Absent,
             (AttendanceStateName::Excused, Some(reason)) => AttendanceState::Excused { reason },
-            (AttendanceStateName::Excused, None) => return Err("missing field `reason`".to_string()),
+            (AttendanceStateName::Excused, None) => {
+                return Err("missing field `reason`".to_string());
+            }
             (AttendanceStateName::Present | AttendanceStateName::Absent, Some(_)) => {
                 return Err("unknown field `reason`, expected `member_id` or `state` (only an excused absence has a reason)".to_string());
             }
         };
-        Ok(Attendance { member_id: wire.member_id, state })
+        Ok(Attendance {
+            member_id: wire.member_id,
+            state,
+        })
     }
 }
 
@@ -168,7 +173,10 @@ impl Meeting {
     }
 
     pub fn present(&self) -> impl Iterator<Item = MemberId> + '_ {
-        self.attendance.iter().filter(|a| a.state == AttendanceState::Present).map(|a| a.member_id)
+        self.attendance
+            .iter()
+            .filter(|a| a.state == AttendanceState::Present)
+            .map(|a| a.member_id)
     }
 
     pub fn was_present(&self, member: MemberId) -> bool {
@@ -191,18 +199,39 @@ impl Record for Meeting {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.kinds.is_empty() {
-            errors.add("kinds", "required", "请选择会议类型", "choose at least one kind of meeting");
+            errors.add(
+                "kinds",
+                "required",
+                "请选择会议类型",
+                "choose at least one kind of meeting",
+            );
         }
         let mut kinds = self.kinds.clone();
         kinds.sort();
         kinds.dedup();
         if kinds.len() != self.kinds.len() {
-            errors.add("kinds", "duplicate", "会议类型重复", "a meeting kind is listed twice");
+            errors.add(
+                "kinds",
+                "duplicate",
+                "会议类型重复",
+                "a meeting kind is listed twice",
+            );
         }
-        if self.is_kind(MeetingKind::GroupMeeting) && self.kinds.len() > 1 && self.kinds.iter().any(|k| {
-            matches!(k, MeetingKind::GeneralMeeting | MeetingKind::CommitteeMeeting)
-        }) {
-            errors.add("kinds", "incompatible", "党小组会不能同时是党员大会或支委会", "a group meeting cannot also be a general or committee meeting");
+        if self.is_kind(MeetingKind::GroupMeeting)
+            && self.kinds.len() > 1
+            && self.kinds.iter().any(|k| {
+                matches!(
+                    k,
+                    MeetingKind::GeneralMeeting | MeetingKind::CommitteeMeeting
+                )
+            })
+        {
+            errors.add(
+                "kinds",
+                "incompatible",
+                "党小组会不能同时是党员大会或支委会",
+                "a group meeting cannot also be a general or committee meeting",
+            );
         }
         let mut seen: Vec<MemberId> = Vec::new();
         for (index, attendance) in self.attendance.iter().enumerate() {
@@ -218,15 +247,27 @@ impl Record for Meeting {
             if let AttendanceState::Excused { reason } = &attendance.state
                 && reason.trim().is_empty()
             {
-                errors.add(format!("attendance[{index}].reason"), "required", "请假须注明原因", "an excused absence needs a reason");
+                errors.add(
+                    format!("attendance[{index}].reason"),
+                    "required",
+                    "请假须注明原因",
+                    "an excused absence needs a reason",
+                );
             }
         }
         let present = self.present().count() as u64;
         for (index, resolution) in self.resolutions.iter().enumerate() {
             if resolution.subject.trim().is_empty() {
-                errors.add(format!("resolutions[{index}].subject"), "required", "表决事项不能为空", "the subject of the vote is required");
+                errors.add(
+                    format!("resolutions[{index}].subject"),
+                    "required",
+                    "表决事项不能为空",
+                    "the subject of the vote is required",
+                );
             }
-            let votes = u64::from(resolution.yes) + u64::from(resolution.no) + u64::from(resolution.abstain);
+            let votes = u64::from(resolution.yes)
+                + u64::from(resolution.no)
+                + u64::from(resolution.abstain);
             if votes > present {
                 errors.add(
                     format!("resolutions[{index}].yes"),
@@ -243,7 +284,10 @@ impl Record for Meeting {
 /// Checks a meeting against the roster of the branch on the meeting day: every attendee, the chair
 /// and the recorder must belong to the branch then. `branch_members` are the members whose posting
 /// covers `meeting.held_on` in the branch (or, for a group meeting, the group's branch).
-pub fn validate_meeting_roster(meeting: &Meeting, branch_members: &[(MemberId, &Member)]) -> Result<(), ValidationErrors> {
+pub fn validate_meeting_roster(
+    meeting: &Meeting,
+    branch_members: &[(MemberId, &Member)],
+) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let belongs = |id: MemberId| branch_members.iter().any(|(member_id, _)| *member_id == id);
     for (index, attendance) in meeting.attendance.iter().enumerate() {
@@ -251,12 +295,21 @@ pub fn validate_meeting_roster(meeting: &Meeting, branch_members: &[(MemberId, &
             errors.add(
                 format!("attendance[{index}].member_id"),
                 "not_a_member_of_branch",
-                format!("党员{}在{}不属于本支部", attendance.member_id, meeting.held_on),
-                format!("member {} did not belong to this branch on {}", attendance.member_id, meeting.held_on),
+                format!(
+                    "党员{}在{}不属于本支部",
+                    attendance.member_id, meeting.held_on
+                ),
+                format!(
+                    "member {} did not belong to this branch on {}",
+                    attendance.member_id, meeting.held_on
+                ),
             );
         }
     }
-    for (field, person) in [("chair_id", meeting.chair_id), ("recorder_id", meeting.recorder_id)] {
+    for (field, person) in [
+        ("chair_id", meeting.chair_id),
+        ("recorder_id", meeting.recorder_id),
+    ] {
         if let Some(person) = person
             && !belongs(person)
         {
@@ -264,7 +317,10 @@ pub fn validate_meeting_roster(meeting: &Meeting, branch_members: &[(MemberId, &
                 field,
                 "not_a_member_of_branch",
                 format!("党员{person}在{}不属于本支部", meeting.held_on),
-                format!("member {person} did not belong to this branch on {}", meeting.held_on),
+                format!(
+                    "member {person} did not belong to this branch on {}",
+                    meeting.held_on
+                ),
             );
         }
     }
@@ -278,13 +334,28 @@ mod tests {
     #[test]
     fn attendance_reads_back_what_it_writes_and_refuses_unknown_keys() {
         let entries = [
-            Attendance { member_id: MemberId(1), state: AttendanceState::Present },
-            Attendance { member_id: MemberId(2), state: AttendanceState::Excused { reason: "出差".to_string() } },
-            Attendance { member_id: MemberId(3), state: AttendanceState::Absent },
+            Attendance {
+                member_id: MemberId(1),
+                state: AttendanceState::Present,
+            },
+            Attendance {
+                member_id: MemberId(2),
+                state: AttendanceState::Excused {
+                    reason: "出差".to_string(),
+                },
+            },
+            Attendance {
+                member_id: MemberId(3),
+                state: AttendanceState::Absent,
+            },
         ];
         for entry in entries {
             let text = serde_json::to_string(&entry).expect("serialize");
-            assert_eq!(serde_json::from_str::<Attendance>(&text).expect("read back"), entry, "{text}");
+            assert_eq!(
+                serde_json::from_str::<Attendance>(&text).expect("read back"),
+                entry,
+                "{text}"
+            );
         }
         let refused = [
             r#"{"member_id":1,"state":"present","colour":"red"}"#,
@@ -293,7 +364,10 @@ mod tests {
             r#"{"member_id":1,"state":"late"}"#,
         ];
         for text in refused {
-            assert!(serde_json::from_str::<Attendance>(text).is_err(), "{text} is refused");
+            assert!(
+                serde_json::from_str::<Attendance>(text).is_err(),
+                "{text} is refused"
+            );
         }
     }
 }

@@ -40,7 +40,10 @@ impl MemberStatus {
 
     /// A full member (正式党员), counted for a branch's size thresholds whatever their rights.
     pub fn is_full_member(self) -> bool {
-        matches!(self, MemberStatus::Full | MemberStatus::UnderPartyProbation | MemberStatus::RightsSuspended)
+        matches!(
+            self,
+            MemberStatus::Full | MemberStatus::UnderPartyProbation | MemberStatus::RightsSuspended
+        )
     }
 
     /// Has the right to vote (有表决权): a full member not under 留党察看 and not suspended.
@@ -50,7 +53,10 @@ impl MemberStatus {
 
     /// Still a member of the Party (full or probationary) and so expected at organizational life.
     pub fn is_member(self) -> bool {
-        !matches!(self, MemberStatus::MembershipSuspended | MemberStatus::Ended)
+        !matches!(
+            self,
+            MemberStatus::MembershipSuspended | MemberStatus::Ended
+        )
     }
 }
 
@@ -150,7 +156,10 @@ pub struct Member {
 impl Member {
     /// The status on `date`, or `None` before they joined.
     pub fn status_on(&self, date: NaiveDate) -> Option<MemberStatus> {
-        self.status_history.iter().rfind(|change| change.effective_on <= date).map(|change| change.status)
+        self.status_history
+            .iter()
+            .rfind(|change| change.effective_on <= date)
+            .map(|change| change.status)
     }
 
     /// The posting in force on `date`.
@@ -161,7 +170,9 @@ impl Member {
     /// The branch the member belongs to on `date`, if they are a member then.
     pub fn branch_on(&self, date: NaiveDate) -> Option<OrgId> {
         match self.status_on(date) {
-            Some(status) if status.is_member() => self.posting_on(date).map(|posting| posting.branch_id),
+            Some(status) if status.is_member() => {
+                self.posting_on(date).map(|posting| posting.branch_id)
+            }
             _ => None,
         }
     }
@@ -185,23 +196,47 @@ impl Record for Member {
     }
 
     fn event_date(&self) -> NaiveDate {
-        let latest_posting = self.postings.iter().flat_map(|p| [Some(p.from), p.until]).flatten().max();
+        let latest_posting = self
+            .postings
+            .iter()
+            .flat_map(|p| [Some(p.from), p.until])
+            .flatten()
+            .max();
         let latest_status = self.status_history.iter().map(|s| s.effective_on).max();
-        [Some(self.joined_on), latest_posting, latest_status].into_iter().flatten().max().unwrap_or(self.joined_on)
+        [Some(self.joined_on), latest_posting, latest_status]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(self.joined_on)
     }
 
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.name.trim().is_empty() {
-            errors.add("name", "required", "姓名不能为空", "the name must not be empty");
+            errors.add(
+                "name",
+                "required",
+                "姓名不能为空",
+                "the name must not be empty",
+            );
         }
         if let Some(birth) = self.birth_date
             && birth >= self.joined_on
         {
-            errors.add("birth_date", "after_joined", "出生日期不能晚于入党日期", "the birth date must be before the date of joining");
+            errors.add(
+                "birth_date",
+                "after_joined",
+                "出生日期不能晚于入党日期",
+                "the birth date must be before the date of joining",
+            );
         }
         if self.status_history.is_empty() {
-            errors.add("status_history", "required", "至少需要一条党员身份记录", "at least one status entry is required");
+            errors.add(
+                "status_history",
+                "required",
+                "至少需要一条党员身份记录",
+                "at least one status entry is required",
+            );
         }
         for (index, change) in self.status_history.iter().enumerate() {
             if change.effective_on < self.joined_on {
@@ -222,7 +257,12 @@ impl Record for Member {
             }
         }
         if self.postings.is_empty() {
-            errors.add("postings", "required", "党员必须编入一个党支部", "a member must belong to a branch");
+            errors.add(
+                "postings",
+                "required",
+                "党员必须编入一个党支部",
+                "a member must belong to a branch",
+            );
         }
         for (index, posting) in self.postings.iter().enumerate() {
             if let Some(until) = posting.until

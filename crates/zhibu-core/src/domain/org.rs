@@ -39,9 +39,15 @@ impl OrgLevel {
     pub fn may_sit_under(self, parent: OrgLevel) -> bool {
         match self {
             OrgLevel::WorkingCommittee => parent == OrgLevel::WorkingCommittee,
-            OrgLevel::PartyCommittee => matches!(parent, OrgLevel::WorkingCommittee | OrgLevel::PartyCommittee),
+            OrgLevel::PartyCommittee => matches!(
+                parent,
+                OrgLevel::WorkingCommittee | OrgLevel::PartyCommittee
+            ),
             OrgLevel::GeneralBranch => parent == OrgLevel::PartyCommittee,
-            OrgLevel::Branch => matches!(parent, OrgLevel::PartyCommittee | OrgLevel::GeneralBranch | OrgLevel::WorkingCommittee),
+            OrgLevel::Branch => matches!(
+                parent,
+                OrgLevel::PartyCommittee | OrgLevel::GeneralBranch | OrgLevel::WorkingCommittee
+            ),
             OrgLevel::PartyGroup => parent == OrgLevel::Branch,
         }
     }
@@ -122,9 +128,19 @@ impl Record for Org {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.name.trim().is_empty() {
-            errors.add("name", "required", "名称不能为空", "the name must not be empty");
+            errors.add(
+                "name",
+                "required",
+                "名称不能为空",
+                "the name must not be empty",
+            );
         }
-        if self.parent_id.is_none() && !matches!(self.level, OrgLevel::WorkingCommittee | OrgLevel::PartyCommittee) {
+        if self.parent_id.is_none()
+            && !matches!(
+                self.level,
+                OrgLevel::WorkingCommittee | OrgLevel::PartyCommittee
+            )
+        {
             errors.add(
                 "parent_id",
                 "required",
@@ -135,7 +151,12 @@ impl Record for Org {
         if let Some(dissolved) = self.dissolved_on
             && dissolved < self.established_on
         {
-            errors.add("dissolved_on", "before_established", "撤销日期早于成立日期", "dissolved before it was established");
+            errors.add(
+                "dissolved_on",
+                "before_established",
+                "撤销日期早于成立日期",
+                "dissolved before it was established",
+            );
         }
         errors.into_result()
     }
@@ -150,7 +171,11 @@ pub fn validate_org_parent(org: &Org, parent: Option<&Org>) -> Result<(), Valida
         errors.add(
             "level",
             "invalid_parent_level",
-            format!("{}不能设在{}之下", org.level.name_zh(), parent.level.name_zh()),
+            format!(
+                "{}不能设在{}之下",
+                org.level.name_zh(),
+                parent.level.name_zh()
+            ),
             format!("a {:?} cannot sit under a {:?}", org.level, parent.level),
         );
     }

@@ -53,7 +53,9 @@ impl RecordKind {
     }
 
     pub fn parse(text: &str) -> Option<RecordKind> {
-        RecordKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        RecordKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 
     pub fn name_zh(self) -> &'static str {

@@ -44,14 +44,22 @@ impl Record for HeartToHeartTalk {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.participants[0] == self.participants[1] {
-            errors.add("participants", "same_person", "谈心谈话须在两人之间进行", "a talk takes two different people");
+            errors.add(
+                "participants",
+                "same_person",
+                "谈心谈话须在两人之间进行",
+                "a talk takes two different people",
+            );
         }
         errors.into_result()
     }
 }
 
 /// Both participants must belong to the recording branch on the day of the talk.
-pub fn validate_talk_roster(talk: &HeartToHeartTalk, branch_members: &[(MemberId, &Member)]) -> Result<(), ValidationErrors> {
+pub fn validate_talk_roster(
+    talk: &HeartToHeartTalk,
+    branch_members: &[(MemberId, &Member)],
+) -> Result<(), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     for (index, participant) in talk.participants.iter().enumerate() {
         if !branch_members.iter().any(|(id, _)| id == participant) {
@@ -59,7 +67,10 @@ pub fn validate_talk_roster(talk: &HeartToHeartTalk, branch_members: &[(MemberId
                 format!("participants[{index}]"),
                 "not_a_member_of_branch",
                 format!("党员{participant}在{}不属于本支部", talk.held_on),
-                format!("member {participant} did not belong to this branch on {}", talk.held_on),
+                format!(
+                    "member {participant} did not belong to this branch on {}",
+                    talk.held_on
+                ),
             );
         }
     }

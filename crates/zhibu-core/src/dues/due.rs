@@ -72,7 +72,9 @@ pub enum DueStatus {
     /// Owed, but the amount cannot be computed: the member pays a percentage and no income
     /// declaration is in force. The branch must record one.
     BaseMissing,
-    NotOwed { reason: NotOwedReason },
+    NotOwed {
+        reason: NotOwedReason,
+    },
 }
 
 /// What one member owes for one month, with everything that decided it.
@@ -125,13 +127,15 @@ impl DueLine {
 pub fn is_member_during(member: &Member, month: YearMonth) -> bool {
     let first = month.first_day();
     let last = month.last_day();
-    if member.status_on(first).is_some_and(|status| status.is_member()) {
+    if member
+        .status_on(first)
+        .is_some_and(|status| status.is_member())
+    {
         return true;
     }
-    member
-        .status_history
-        .iter()
-        .any(|change| first <= change.effective_on && change.effective_on <= last && change.status.is_member())
+    member.status_history.iter().any(|change| {
+        first <= change.effective_on && change.effective_on <= last && change.status.is_member()
+    })
 }
 
 /// The declaration of `member_id` in force in `month`: the latest effective month not after it;
@@ -144,7 +148,9 @@ pub fn declaration_in_force(
     declarations
         .iter()
         .enumerate()
-        .filter(|(_, declaration)| declaration.member_id == member_id && declaration.effective_month <= month)
+        .filter(|(_, declaration)| {
+            declaration.member_id == member_id && declaration.effective_month <= month
+        })
         .max_by_key(|(index, declaration)| (declaration.effective_month, *index))
 }
 
@@ -176,7 +182,9 @@ pub fn monthly_due(
         return DueLine::not_owed(member_id, month, NotOwedReason::NoRuleInForce);
     };
     let declaration = declaration_in_force(member_id, declarations, month);
-    let category = declaration.map(|(_, declaration)| declaration.category).unwrap_or(body.employment);
+    let category = declaration
+        .map(|(_, declaration)| declaration.category)
+        .unwrap_or(body.employment);
     let mut line = DueLine {
         member_id,
         month,
@@ -199,7 +207,9 @@ pub fn monthly_due(
         line.amount = amount;
         return line;
     }
-    let Some((_, declaration)) = declaration.filter(|(_, declaration)| has_percentage_rate(declaration.category)) else {
+    let Some((_, declaration)) =
+        declaration.filter(|(_, declaration)| has_percentage_rate(declaration.category))
+    else {
         line.status = DueStatus::BaseMissing;
         return line;
     };

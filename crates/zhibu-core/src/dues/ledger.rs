@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use super::YearMonth;
 use super::due::{DueLine, DueStatus, monthly_due};
-use super::records::{BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind};
+use super::records::{
+    BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind,
+};
 use super::rules::{DUES_ROUNDING, DuesRuleVersion};
 use crate::domain::{Member, MemberId, OrgId, Stored};
 use crate::money::Fen;
@@ -163,11 +165,19 @@ impl MemberLedger {
 }
 
 fn months_text_zh(months: &[YearMonth]) -> String {
-    months.iter().map(|month| month.label_zh()).collect::<Vec<_>>().join("、")
+    months
+        .iter()
+        .map(|month| month.label_zh())
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 fn months_text_en(months: &[YearMonth]) -> String {
-    months.iter().map(|month| month.to_string()).collect::<Vec<_>>().join(", ")
+    months
+        .iter()
+        .map(|month| month.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The relief in force for a month: of several approved reliefs covering it, the one later in the
@@ -177,7 +187,10 @@ fn relief_for(reliefs: &[(usize, &DuesRelief)], month: YearMonth) -> Option<Appl
         .iter()
         .rev()
         .find(|(_, relief)| relief.covers(month))
-        .map(|(index, relief)| AppliedRelief { relief_index: *index, kind: relief.kind })
+        .map(|(index, relief)| AppliedRelief {
+            relief_index: *index,
+            kind: relief.kind,
+        })
 }
 
 /// The amount owed after relief; `None` when owed but unknown.
@@ -185,8 +198,12 @@ fn owed_after_relief(due: &DueLine, relief: Option<AppliedRelief>) -> Option<Fen
     match (due.status, relief.map(|r| r.kind)) {
         (DueStatus::NotOwed { .. }, _) => Some(Fen::ZERO),
         (_, Some(ReliefKind::Waive)) => Some(Fen::ZERO),
-        (DueStatus::Owed, Some(ReliefKind::Reduce { monthly_amount })) => Some(monthly_amount.min(due.amount)),
-        (DueStatus::BaseMissing, Some(ReliefKind::Reduce { monthly_amount })) => Some(monthly_amount),
+        (DueStatus::Owed, Some(ReliefKind::Reduce { monthly_amount })) => {
+            Some(monthly_amount.min(due.amount))
+        }
+        (DueStatus::BaseMissing, Some(ReliefKind::Reduce { monthly_amount })) => {
+            Some(monthly_amount)
+        }
         (DueStatus::Owed, None) => Some(due.amount),
         (DueStatus::BaseMissing, None) => None,
     }
@@ -214,7 +231,12 @@ pub fn member_ledger(
     let mut flags = Vec::new();
 
     let mut reliefs = Vec::new();
-    for (index, relief) in records.reliefs.iter().enumerate().filter(|(_, relief)| relief.member_id == member_id) {
+    for (index, relief) in records
+        .reliefs
+        .iter()
+        .enumerate()
+        .filter(|(_, relief)| relief.member_id == member_id)
+    {
         match relief.validate() {
             Ok(()) => reliefs.push((index, relief)),
             Err(errors) => {
@@ -257,10 +279,23 @@ pub fn member_ledger(
                 months: payment.months_covered.clone(),
                 rule_id: "DUES.MONTHLY.PAYMENT_AND_ARREARS",
                 severity: Severity::Warning,
-                message_zh: format!("党费交纳记录有误，未计入：{}", errors.errors.iter().map(|e| e.message_zh.as_str()).collect::<Vec<_>>().join("；")),
+                message_zh: format!(
+                    "党费交纳记录有误，未计入：{}",
+                    errors
+                        .errors
+                        .iter()
+                        .map(|e| e.message_zh.as_str())
+                        .collect::<Vec<_>>()
+                        .join("；")
+                ),
                 message_en: format!(
                     "a dues payment record is faulty and was not counted: {}",
-                    errors.errors.iter().map(|e| e.message_en.as_str()).collect::<Vec<_>>().join("; ")
+                    errors
+                        .errors
+                        .iter()
+                        .map(|e| e.message_en.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 ),
             }),
         }
@@ -269,7 +304,8 @@ pub fn member_ledger(
 
     // Every month the ledger shows or a payment covers, so that a payment for a month outside the
     // range is still spread by what that month owed.
-    let mut months: BTreeSet<YearMonth> = YearMonth::range_inclusive(from, to).into_iter().collect();
+    let mut months: BTreeSet<YearMonth> =
+        YearMonth::range_inclusive(from, to).into_iter().collect();
     for (_, payment) in &payments {
         months.extend(payment.months_covered.iter().copied());
     }
@@ -277,9 +313,23 @@ pub fn member_ledger(
         .into_iter()
         .map(|month| {
             let due = monthly_due(member, records.declarations, policy, month);
-            let relief = if due.is_owed() { relief_for(&reliefs, month) } else { None };
+            let relief = if due.is_owed() {
+                relief_for(&reliefs, month)
+            } else {
+                None
+            };
             let owed = owed_after_relief(&due, relief);
-            (month, MonthAccount { due, relief, owed, paid: Fen::ZERO, extra: Fen::ZERO, payment_indexes: Vec::new() })
+            (
+                month,
+                MonthAccount {
+                    due,
+                    relief,
+                    owed,
+                    paid: Fen::ZERO,
+                    extra: Fen::ZERO,
+                    payment_indexes: Vec::new(),
+                },
+            )
         })
         .collect();
 
@@ -290,7 +340,9 @@ pub fn member_ledger(
         let mut allocated: BTreeMap<YearMonth, Fen> = BTreeMap::new();
         let mut unknown = Vec::new();
         for month in &covered {
-            let Some(account) = accounts.get_mut(month) else { continue };
+            let Some(account) = accounts.get_mut(month) else {
+                continue;
+            };
             account.payment_indexes.push(*index);
             match account.owed {
                 Some(owed) => {
@@ -347,8 +399,15 @@ pub fn member_ledger(
         unpaid_months: Vec::new(),
         months_with_unknown_due: Vec::new(),
     };
-    for (month, account) in accounts.into_iter().filter(|(month, _)| from <= *month && *month <= to) {
-        let state = match (account.due.is_owed(), account.relief.map(|r| r.kind), account.owed) {
+    for (month, account) in accounts
+        .into_iter()
+        .filter(|(month, _)| from <= *month && *month <= to)
+    {
+        let state = match (
+            account.due.is_owed(),
+            account.relief.map(|r| r.kind),
+            account.owed,
+        ) {
             (false, _, _) => MonthState::NotOwed,
             (true, Some(ReliefKind::Waive), _) => MonthState::Waived,
             (true, _, Some(owed)) if account.paid >= owed => MonthState::Settled,
@@ -356,7 +415,10 @@ pub fn member_ledger(
             (true, _, Some(_)) => MonthState::PartlyPaid,
             (true, _, None) => MonthState::PaidDueUnknown,
         };
-        let arrears = account.owed.map(|owed| (owed - account.paid).max(Fen::ZERO)).unwrap_or(Fen::ZERO);
+        let arrears = account
+            .owed
+            .map(|owed| (owed - account.paid).max(Fen::ZERO))
+            .unwrap_or(Fen::ZERO);
         ledger.total_owed += account.owed.unwrap_or(Fen::ZERO);
         ledger.total_paid += account.paid;
         ledger.arrears += arrears;
@@ -390,9 +452,20 @@ fn payment_flags(
 ) -> Vec<DuesFlag> {
     let version = DuesRuleVersion::in_force_for(YearMonth::of(payment.paid_on));
     let window = version.map(|v| v.back_payment_months).unwrap_or(6);
-    let large_extra = version.map(|v| v.voluntary_extra_to_centre).unwrap_or(Fen::from_yuan(1_000));
-    let owed = |month: &YearMonth| accounts.get(month).is_some_and(|account| account.due.is_owed());
-    let flag = |kind, months: Vec<YearMonth>, rule_id, severity, message_zh: String, message_en: String| DuesFlag {
+    let large_extra = version
+        .map(|v| v.voluntary_extra_to_centre)
+        .unwrap_or(Fen::from_yuan(1_000));
+    let owed = |month: &YearMonth| {
+        accounts
+            .get(month)
+            .is_some_and(|account| account.due.is_owed())
+    };
+    let flag = |kind,
+                months: Vec<YearMonth>,
+                rule_id,
+                severity,
+                message_zh: String,
+                message_en: String| DuesFlag {
         kind,
         member_id,
         payment_index: Some(index),
@@ -405,7 +478,11 @@ fn payment_flags(
         message_en,
     };
     let mut flags = Vec::new();
-    let late: Vec<YearMonth> = payment.months_beyond_back_payment_window(window).into_iter().filter(|m| owed(m)).collect();
+    let late: Vec<YearMonth> = payment
+        .months_beyond_back_payment_window(window)
+        .into_iter()
+        .filter(|m| owed(m))
+        .collect();
     if !late.is_empty() {
         flags.push(flag(
             DuesFlagKind::BackPaymentBeyondWindow,
@@ -444,8 +521,16 @@ fn payment_flags(
         ));
     }
     let method_flag = match payment.method {
-        PaymentMethod::PaidByOrganization => Some((DuesFlagKind::PaidByOrganization, "垫交", "paid by the organization on the member's behalf")),
-        PaymentMethod::Payroll => Some((DuesFlagKind::DeductedFromPay, "从工资中扣缴", "deducted from pay")),
+        PaymentMethod::PaidByOrganization => Some((
+            DuesFlagKind::PaidByOrganization,
+            "垫交",
+            "paid by the organization on the member's behalf",
+        )),
+        PaymentMethod::Payroll => Some((
+            DuesFlagKind::DeductedFromPay,
+            "从工资中扣缴",
+            "deducted from pay",
+        )),
         PaymentMethod::Cash | PaymentMethod::Transfer => None,
     };
     if let Some((kind, how_zh, how_en)) = method_flag {
@@ -462,7 +547,12 @@ fn payment_flags(
             ),
         ));
     }
-    let not_owed: Vec<YearMonth> = payment.months_covered.iter().copied().filter(|m| !owed(m)).collect();
+    let not_owed: Vec<YearMonth> = payment
+        .months_covered
+        .iter()
+        .copied()
+        .filter(|m| !owed(m))
+        .collect();
     if !not_owed.is_empty() {
         flags.push(flag(
             DuesFlagKind::CoversMonthNotOwed,
@@ -499,8 +589,20 @@ fn payment_flags(
 /// pays to the branch that admitted them.
 pub fn dues_branch_for(member: &Member, month: YearMonth) -> Option<OrgId> {
     let mut days = vec![month.first_day()];
-    days.extend(member.postings.iter().map(|posting| posting.from).filter(|day| month.contains(*day)));
-    days.extend(member.status_history.iter().map(|change| change.effective_on).filter(|day| month.contains(*day)));
+    days.extend(
+        member
+            .postings
+            .iter()
+            .map(|posting| posting.from)
+            .filter(|day| month.contains(*day)),
+    );
+    days.extend(
+        member
+            .status_history
+            .iter()
+            .map(|change| change.effective_on)
+            .filter(|day| month.contains(*day)),
+    );
     days.sort();
     days.into_iter().find_map(|day| member.branch_on(day))
 }
@@ -591,21 +693,45 @@ pub fn branch_collection_report(
         },
     };
     let mut large_extras = Fen::ZERO;
-    for member in members.iter().filter(|member| dues_branch_for(&member.body, month) == Some(branch_id)) {
+    for member in members
+        .iter()
+        .filter(|member| dues_branch_for(&member.body, month) == Some(branch_id))
+    {
         let ledger = member_ledger(member, records, policy, ledger_opened.min(month), month);
-        let Some(line) = ledger.month(month) else { continue };
-        let received: Fen = ledger.payments.iter().filter(|p| month.contains(p.paid_on)).map(|p| p.amount).sum();
+        let Some(line) = ledger.month(month) else {
+            continue;
+        };
+        let received: Fen = ledger
+            .payments
+            .iter()
+            .filter(|p| month.contains(p.paid_on))
+            .map(|p| p.amount)
+            .sum();
         large_extras += ledger
             .flags
             .iter()
-            .filter(|flag| flag.kind == DuesFlagKind::LargeVoluntaryExtra && flag.paid_on.is_some_and(|day| month.contains(day)))
-            .filter_map(|flag| ledger.payments.iter().find(|p| Some(p.payment_index) == flag.payment_index))
+            .filter(|flag| {
+                flag.kind == DuesFlagKind::LargeVoluntaryExtra
+                    && flag.paid_on.is_some_and(|day| month.contains(day))
+            })
+            .filter_map(|flag| {
+                ledger
+                    .payments
+                    .iter()
+                    .find(|p| Some(p.payment_index) == flag.payment_index)
+            })
             .map(|allocation| allocation.extra)
             .sum();
-        report.flags.extend(ledger.flags.iter().filter(|flag| match flag.paid_on {
-            Some(day) => month.contains(day),
-            None => flag.months.contains(&month),
-        }).cloned());
+        report.flags.extend(
+            ledger
+                .flags
+                .iter()
+                .filter(|flag| match flag.paid_on {
+                    Some(day) => month.contains(day),
+                    None => flag.months.contains(&month),
+                })
+                .cloned(),
+        );
         match line.owed {
             Some(owed) => report.expected += owed,
             None if line.due.is_owed() => report.members_with_unknown_due.push(ledger.member_id),

@@ -27,14 +27,21 @@ mod month;
 mod records;
 mod rules;
 
-pub use due::{DueLine, DueStatus, DuesRate, NotOwedReason, declaration_in_force, is_member_during, monthly_due};
+pub use due::{
+    DueLine, DueStatus, DuesRate, NotOwedReason, declaration_in_force, is_member_during,
+    monthly_due,
+};
 pub use ledger::{
-    AppliedRelief, BranchCollectionReport, DuesFlag, DuesFlagKind, DuesRecords, LedgerMonth, MemberCollectionLine, MemberLedger,
-    MonthState, PaymentAllocation, Remittance, branch_collection_report, dues_branch_for, member_ledger,
+    AppliedRelief, BranchCollectionReport, DuesFlag, DuesFlagKind, DuesRecords, LedgerMonth,
+    MemberCollectionLine, MemberLedger, MonthState, PaymentAllocation, Remittance,
+    branch_collection_report, dues_branch_for, member_ledger,
 };
 pub use month::{MonthParseError, YearMonth};
-pub use records::{BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind};
+pub use records::{
+    BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind,
+};
 pub use rules::{
-    DUES_ROUNDING, DUES_RULE_TEXTS, DUES_RULE_VERSIONS, DuesRounding, DuesRuleText, DuesRuleVersion, RateBand, category_base_zh,
-    category_name_en, category_name_zh, dues_citation, dues_rule_text, has_percentage_rate, rate_rule_id,
+    DUES_ROUNDING, DUES_RULE_TEXTS, DUES_RULE_VERSIONS, DuesRounding, DuesRuleText,
+    DuesRuleVersion, RateBand, category_base_zh, category_name_en, category_name_zh, dues_citation,
+    dues_rule_text, has_percentage_rate, rate_rule_id,
 };

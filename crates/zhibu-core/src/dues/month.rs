@@ -19,12 +19,16 @@ pub struct YearMonth {
 impl YearMonth {
     /// `None` unless `month` is 1–12 and the year is one a record can carry (1900–9999).
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
-        ((1900..=9999).contains(&year) && (1..=12).contains(&month)).then_some(YearMonth { year, month })
+        ((1900..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(YearMonth { year, month })
     }
 
     /// The month containing `date`.
     pub fn of(date: NaiveDate) -> YearMonth {
-        YearMonth { year: date.year(), month: date.month() }
+        YearMonth {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     pub fn year(self) -> i32 {
@@ -40,7 +44,12 @@ impl YearMonth {
     }
 
     pub fn last_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, self.month, last_day_of_month(self.year, self.month)).unwrap_or(NaiveDate::MAX)
+        NaiveDate::from_ymd_opt(
+            self.year,
+            self.month,
+            last_day_of_month(self.year, self.month),
+        )
+        .unwrap_or(NaiveDate::MAX)
     }
 
     pub fn contains(self, date: NaiveDate) -> bool {
@@ -55,7 +64,10 @@ impl YearMonth {
     fn from_ordinal(ordinal: i64) -> YearMonth {
         let year = ordinal.div_euclid(12);
         let month0 = ordinal.rem_euclid(12);
-        YearMonth { year: i32::try_from(year).unwrap_or(i32::MAX), month: u32::try_from(month0 + 1).unwrap_or(1) }
+        YearMonth {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month0 + 1).unwrap_or(1),
+        }
     }
 
     /// This month plus `months` (negative to go back).
@@ -84,7 +96,10 @@ impl YearMonth {
 
     /// The first month of the calendar quarter containing this month (Q1 = January–March).
     pub fn quarter_start(self) -> YearMonth {
-        YearMonth { year: self.year, month: (self.month - 1) / 3 * 3 + 1 }
+        YearMonth {
+            year: self.year,
+            month: (self.month - 1) / 3 * 3 + 1,
+        }
     }
 
     /// `2026年3月`.
@@ -94,9 +109,14 @@ impl YearMonth {
 
     /// Reads `2026-03` (also `2026-3` and `2026/03`).
     pub fn parse(text: &str) -> Result<YearMonth, MonthParseError> {
-        let error = || MonthParseError { input: text.to_string() };
+        let error = || MonthParseError {
+            input: text.to_string(),
+        };
         let trimmed = text.trim();
-        let (year, month) = trimmed.split_once('-').or_else(|| trimmed.split_once('/')).ok_or_else(error)?;
+        let (year, month) = trimmed
+            .split_once('-')
+            .or_else(|| trimmed.split_once('/'))
+            .ok_or_else(error)?;
         let all_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
         if year.len() != 4 || !all_digits(year) || month.len() > 2 || !all_digits(month) {
             return Err(error());
@@ -140,7 +160,10 @@ impl MonthParseError {
     }
 
     pub fn message_en(&self) -> String {
-        format!("\"{}\" is not a valid month: write it as 2026-03", self.input)
+        format!(
+            "\"{}\" is not a valid month: write it as 2026-03",
+            self.input
+        )
     }
 
     pub fn to_field_error(&self, field: impl Into<String>) -> FieldError {
@@ -161,17 +184,34 @@ mod tests {
         assert_eq!(ym(2025, 12).next(), ym(2026, 1));
         assert_eq!(ym(2026, 1).previous(), ym(2025, 12));
         assert_eq!(ym(2025, 11).months_until(ym(2026, 5)), 6);
-        assert_eq!(YearMonth::range_inclusive(ym(2025, 11), ym(2026, 2)).len(), 4);
+        assert_eq!(
+            YearMonth::range_inclusive(ym(2025, 11), ym(2026, 2)).len(),
+            4
+        );
         assert!(YearMonth::range_inclusive(ym(2026, 2), ym(2025, 11)).is_empty());
         assert_eq!(ym(2026, 5).quarter_start(), ym(2026, 4));
-        assert_eq!(ym(2028, 2).last_day(), NaiveDate::from_ymd_opt(2028, 2, 29).expect("leap day"));
+        assert_eq!(
+            ym(2028, 2).last_day(),
+            NaiveDate::from_ymd_opt(2028, 2, 29).expect("leap day")
+        );
         assert_eq!(YearMonth::parse("2026-03"), Ok(ym(2026, 3)));
         assert_eq!(YearMonth::parse("2026/3"), Ok(ym(2026, 3)));
-        for bad in ["2026-13", "2026-00", "26-03", "2026", "2026-03-01", "二〇二六-03", ""] {
+        for bad in [
+            "2026-13",
+            "2026-00",
+            "26-03",
+            "2026",
+            "2026-03-01",
+            "二〇二六-03",
+            "",
+        ] {
             assert!(YearMonth::parse(bad).is_err(), "{bad}");
         }
         let text = serde_json::to_string(&ym(2026, 3)).expect("serialize");
         assert_eq!(text, "\"2026-03\"");
-        assert_eq!(serde_json::from_str::<YearMonth>(&text).expect("read back"), ym(2026, 3));
+        assert_eq!(
+            serde_json::from_str::<YearMonth>(&text).expect("read back"),
+            ym(2026, 3)
+        );
     }
 }

@@ -33,7 +33,12 @@ impl IncomeDeclaration {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.monthly_base.is_negative() {
-            errors.add("monthly_base", "amount_negative", "计算基数不能为负数", "the base cannot be negative");
+            errors.add(
+                "monthly_base",
+                "amount_negative",
+                "计算基数不能为负数",
+                "the base cannot be negative",
+            );
         }
         if !has_percentage_rate(self.category) && self.monthly_base.is_positive() {
             errors.add(
@@ -104,10 +109,20 @@ impl DuesPayment {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if !self.amount.is_positive() {
-            errors.add("amount", "amount_not_positive", "交纳金额必须大于零", "the amount paid must be more than zero");
+            errors.add(
+                "amount",
+                "amount_not_positive",
+                "交纳金额必须大于零",
+                "the amount paid must be more than zero",
+            );
         }
         if self.months_covered.is_empty() {
-            errors.add("months_covered", "required", "请注明所交党费的月份", "name the months this payment is for");
+            errors.add(
+                "months_covered",
+                "required",
+                "请注明所交党费的月份",
+                "name the months this payment is for",
+            );
         }
         let mut seen = BTreeSet::new();
         for (index, month) in self.months_covered.iter().enumerate() {
@@ -120,10 +135,23 @@ impl DuesPayment {
                 );
             }
         }
-        if self.proxy.as_deref().is_some_and(|name| name.trim().is_empty()) {
-            errors.add("proxy", "required", "代交人姓名不能为空", "the name of the person who paid on the member's behalf is empty");
+        if self
+            .proxy
+            .as_deref()
+            .is_some_and(|name| name.trim().is_empty())
+        {
+            errors.add(
+                "proxy",
+                "required",
+                "代交人姓名不能为空",
+                "the name of the person who paid on the member's behalf is empty",
+            );
         }
-        if self.quarterly_consent_ref.as_deref().is_some_and(|reference| reference.trim().is_empty()) {
+        if self
+            .quarterly_consent_ref
+            .as_deref()
+            .is_some_and(|reference| reference.trim().is_empty())
+        {
             errors.add(
                 "quarterly_consent_ref",
                 "required",
@@ -137,18 +165,28 @@ impl DuesPayment {
     /// The covered months that are later than the month the payment was made in.
     pub fn months_in_advance(&self) -> Vec<YearMonth> {
         let paid_month = YearMonth::of(self.paid_on);
-        self.months_covered.iter().copied().filter(|month| *month > paid_month).collect()
+        self.months_covered
+            .iter()
+            .copied()
+            .filter(|month| *month > paid_month)
+            .collect()
     }
 
     /// The covered months paid more than `window` months after the month they are for: paying
     /// for January is back payment within six months up to the end of July.
     pub fn months_beyond_back_payment_window(&self, window: u32) -> Vec<YearMonth> {
         let paid_month = YearMonth::of(self.paid_on);
-        self.months_covered.iter().copied().filter(|month| month.months_until(paid_month) > i64::from(window)).collect()
+        self.months_covered
+            .iter()
+            .copied()
+            .filter(|month| month.months_until(paid_month) > i64::from(window))
+            .collect()
     }
 
     fn has_quarterly_consent(&self) -> bool {
-        self.quarterly_consent_ref.as_deref().is_some_and(|reference| !reference.trim().is_empty())
+        self.quarterly_consent_ref
+            .as_deref()
+            .is_some_and(|reference| !reference.trim().is_empty())
     }
 
     /// Paid in advance for a later month without the branch's consent to quarterly payment.
@@ -186,7 +224,12 @@ impl DuesRelief {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.to_month < self.from_month {
-            errors.add("to_month", "before_from", "减免截止月份早于起始月份", "the relief ends before it starts");
+            errors.add(
+                "to_month",
+                "before_from",
+                "减免截止月份早于起始月份",
+                "the relief ends before it starts",
+            );
         }
         if self.branch_decision_ref.trim().is_empty() {
             errors.add(
@@ -206,7 +249,12 @@ impl DuesRelief {
         }
         if let ReliefKind::Reduce { monthly_amount } = self.kind {
             if monthly_amount.is_negative() {
-                errors.add("kind.monthly_amount", "amount_negative", "减免后的金额不能为负数", "the reduced amount cannot be negative");
+                errors.add(
+                    "kind.monthly_amount",
+                    "amount_negative",
+                    "减免后的金额不能为负数",
+                    "the reduced amount cannot be negative",
+                );
             } else if monthly_amount.is_zero() {
                 errors.add(
                     "kind.monthly_amount",
@@ -248,8 +296,13 @@ pub struct DuesPolicy {
 
 impl Default for DuesPolicy {
     fn default() -> Self {
-        let farmer = DUES_DEFAULT_VERSION.map(|version| version.farmer_default).unwrap_or(Fen::from_fen(20));
-        DuesPolicy { farmer_monthly_amount: farmer, remit_share: BasisPoints::ALL }
+        let farmer = DUES_DEFAULT_VERSION
+            .map(|version| version.farmer_default)
+            .unwrap_or(Fen::from_fen(20));
+        DuesPolicy {
+            farmer_monthly_amount: farmer,
+            remit_share: BasisPoints::ALL,
+        }
     }
 }
 
@@ -259,7 +312,8 @@ impl DuesPolicy {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if let Some(version) = DUES_DEFAULT_VERSION
-            && (self.farmer_monthly_amount < version.farmer_minimum || self.farmer_monthly_amount > version.farmer_maximum)
+            && (self.farmer_monthly_amount < version.farmer_minimum
+                || self.farmer_monthly_amount > version.farmer_maximum)
         {
             errors.add(
                 "farmer_monthly_amount",
@@ -277,7 +331,12 @@ impl DuesPolicy {
             );
         }
         if self.remit_share > BasisPoints::ALL {
-            errors.add("remit_share", "over_100_percent", "上缴比例不能超过100%", "the share remitted cannot exceed 100%");
+            errors.add(
+                "remit_share",
+                "over_100_percent",
+                "上缴比例不能超过100%",
+                "the share remitted cannot exceed 100%",
+            );
         }
         errors.into_result()
     }
@@ -285,6 +344,8 @@ impl DuesPolicy {
     /// The farmer amount this policy yields under `version`, kept inside the rule's range even if
     /// an unvalidated policy says otherwise, because the core must not compute an unlawful due.
     pub fn farmer_amount(&self, version: &DuesRuleVersion) -> Fen {
-        self.farmer_monthly_amount.max(version.farmer_minimum).min(version.farmer_maximum)
+        self.farmer_monthly_amount
+            .max(version.farmer_minimum)
+            .min(version.farmer_maximum)
     }
 }

@@ -59,7 +59,9 @@ impl DuesRounding {
 
     pub fn describe_en(self) -> &'static str {
         match self {
-            DuesRounding::HalfUpToFen => "base in fen times the rate in basis points, rounded half up to the fen",
+            DuesRounding::HalfUpToFen => {
+                "base in fen times the rate in basis points, rounded half up to the fen"
+            }
         }
     }
 }
@@ -92,14 +94,34 @@ pub struct DuesRuleVersion {
 }
 
 const SALARIED_2008: &[RateBand] = &[
-    RateBand { up_to: Some(Fen::from_yuan(3_000)), basis_points: 50 },
-    RateBand { up_to: Some(Fen::from_yuan(5_000)), basis_points: 100 },
-    RateBand { up_to: Some(Fen::from_yuan(10_000)), basis_points: 150 },
-    RateBand { up_to: None, basis_points: 200 },
+    RateBand {
+        up_to: Some(Fen::from_yuan(3_000)),
+        basis_points: 50,
+    },
+    RateBand {
+        up_to: Some(Fen::from_yuan(5_000)),
+        basis_points: 100,
+    },
+    RateBand {
+        up_to: Some(Fen::from_yuan(10_000)),
+        basis_points: 150,
+    },
+    RateBand {
+        up_to: None,
+        basis_points: 200,
+    },
 ];
 
-const RETIREE_2008: &[RateBand] =
-    &[RateBand { up_to: Some(Fen::from_yuan(5_000)), basis_points: 50 }, RateBand { up_to: None, basis_points: 100 }];
+const RETIREE_2008: &[RateBand] = &[
+    RateBand {
+        up_to: Some(Fen::from_yuan(5_000)),
+        basis_points: 50,
+    },
+    RateBand {
+        up_to: None,
+        basis_points: 100,
+    },
+];
 
 /// The versions, oldest first.
 pub const DUES_RULE_VERSIONS: &[DuesRuleVersion] = &[DuesRuleVersion {
@@ -125,22 +147,30 @@ impl DuesRuleVersion {
 
     /// The version that judges `month`: the one in force on its first day.
     pub fn in_force_for(month: YearMonth) -> Option<&'static DuesRuleVersion> {
-        DUES_RULE_VERSIONS.iter().rev().find(|version| version.effective_from() <= month.first_day())
+        DUES_RULE_VERSIONS
+            .iter()
+            .rev()
+            .find(|version| version.effective_from() <= month.first_day())
     }
 
     /// The rate of a percentage category for `base`, or `None` for the flat categories.
     pub fn percent_rate(&self, category: EmploymentCategory, base: Fen) -> Option<u32> {
         let bands = match category {
-            EmploymentCategory::Salaried | EmploymentCategory::AnnualSalary | EmploymentCategory::SelfEmployed => {
-                self.salaried_bands
-            }
+            EmploymentCategory::Salaried
+            | EmploymentCategory::AnnualSalary
+            | EmploymentCategory::SelfEmployed => self.salaried_bands,
             EmploymentCategory::Retired => self.retiree_bands,
-            EmploymentCategory::Farmer | EmploymentCategory::Student | EmploymentCategory::UnemployedOrRelief => {
+            EmploymentCategory::Farmer
+            | EmploymentCategory::Student
+            | EmploymentCategory::UnemployedOrRelief => {
                 return None;
             }
         };
         // 以下 includes the edge: 3000.00 is in the first band, 3000.01 in the second.
-        bands.iter().find(|band| band.up_to.is_none_or(|edge| base <= edge)).map(|band| band.basis_points)
+        bands
+            .iter()
+            .find(|band| band.up_to.is_none_or(|edge| base <= edge))
+            .map(|band| band.basis_points)
     }
 }
 
@@ -151,9 +181,9 @@ pub fn rate_rule_id(category: EmploymentCategory) -> &'static str {
         EmploymentCategory::AnnualSalary => "DUES.BASE.ANNUAL_SALARY",
         EmploymentCategory::SelfEmployed => "DUES.BASE.SELF_EMPLOYED",
         EmploymentCategory::Retired => "DUES.RATE.RETIREE",
-        EmploymentCategory::Farmer | EmploymentCategory::Student | EmploymentCategory::UnemployedOrRelief => {
-            "DUES.RATE.FLAT"
-        }
+        EmploymentCategory::Farmer
+        | EmploymentCategory::Student
+        | EmploymentCategory::UnemployedOrRelief => "DUES.RATE.FLAT",
     }
 }
 
@@ -166,7 +196,9 @@ pub fn category_base_zh(category: EmploymentCategory) -> &'static str {
         EmploymentCategory::Retired => "实际领取的离退休费总额或养老金总额",
         EmploymentCategory::Farmer => "农民党员按支部确定的固定数额交纳",
         EmploymentCategory::Student => "学生党员按固定数额交纳",
-        EmploymentCategory::UnemployedOrRelief => "下岗失业、依靠抚恤或救济、领取低保的党员按固定数额交纳",
+        EmploymentCategory::UnemployedOrRelief => {
+            "下岗失业、依靠抚恤或救济、领取低保的党员按固定数额交纳"
+        }
     }
 }
 
@@ -198,7 +230,10 @@ pub fn category_name_en(category: EmploymentCategory) -> &'static str {
 pub fn has_percentage_rate(category: EmploymentCategory) -> bool {
     matches!(
         category,
-        EmploymentCategory::Salaried | EmploymentCategory::AnnualSalary | EmploymentCategory::SelfEmployed | EmploymentCategory::Retired
+        EmploymentCategory::Salaried
+            | EmploymentCategory::AnnualSalary
+            | EmploymentCategory::SelfEmployed
+            | EmploymentCategory::Retired
     )
 }
 
@@ -329,7 +364,11 @@ pub fn dues_rule_text(rule_id: &str) -> Option<&'static DuesRuleText> {
 
 /// The citation of a dues rule in the engine's form.
 pub fn dues_citation(rule_id: &str) -> Citation {
-    let document = DUES_RULE_VERSIONS.last().map(|version| version.document_zh).unwrap_or_default().to_string();
+    let document = DUES_RULE_VERSIONS
+        .last()
+        .map(|version| version.document_zh)
+        .unwrap_or_default()
+        .to_string();
     match dues_rule_text(rule_id) {
         Some(rule) => Citation {
             document,
@@ -337,6 +376,11 @@ pub fn dues_citation(rule_id: &str) -> Citation {
             quote: rule.quote_zh.to_string(),
             source: Some("RULES.md §3".to_string()),
         },
-        None => Citation { document, article: "article unknown".to_string(), quote: String::new(), source: None },
+        None => Citation {
+            document,
+            article: "article unknown".to_string(),
+            quote: String::new(),
+            source: None,
+        },
     }
 }

@@ -4,12 +4,18 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use super::index::Index;
 use super::resolve::{Applied, Candidate, resolve};
-use super::{EvaluationRequest, Evidence, EvidenceRecord, Finding, FindingStatus, ResponsibleParty, finding_key};
+use super::{
+    EvaluationRequest, Evidence, EvidenceRecord, Finding, FindingStatus, ResponsibleParty,
+    finding_key,
+};
 use crate::calendar::{Period, PeriodLength, add_months};
-use crate::domain::{LeadershipForm, MeetingKind, MemberId, Org, OrgId, RecordKind, RecordedOutcome, Stored};
+use crate::domain::{
+    LeadershipForm, MeetingKind, MemberId, Org, OrgId, RecordKind, RecordedOutcome, Stored,
+};
 use crate::rules::{
-    CheckParameters, CommitteeRequiredParameters, CommitteeSizeParameters, GeneralMeetingVoteParameters, MemberSoftCapParameters,
-    MinimumFullMembersParameters, PeriodicMeetingParameters, Responsibility, Severity, TalkCoverageParameters,
+    CheckParameters, CommitteeRequiredParameters, CommitteeSizeParameters,
+    GeneralMeetingVoteParameters, MemberSoftCapParameters, MinimumFullMembersParameters,
+    PeriodicMeetingParameters, Responsibility, Severity, TalkCoverageParameters,
     TermExpiryParameters,
 };
 
@@ -54,11 +60,16 @@ impl<'a> BranchContext<'a, '_> {
             Responsibility::BranchSecretary => ResponsibleParty {
                 responsibility,
                 org_id: self.branch_id,
-                member_id: self.index.term_on(self.branch_id, on).and_then(|term| term.body.secretary_on(on)),
+                member_id: self
+                    .index
+                    .term_on(self.branch_id, on)
+                    .and_then(|term| term.body.secretary_on(on)),
             },
-            Responsibility::ParentOrg => {
-                ResponsibleParty { responsibility, org_id: self.branch.body.parent_id.unwrap_or(self.branch_id), member_id: None }
-            }
+            Responsibility::ParentOrg => ResponsibleParty {
+                responsibility,
+                org_id: self.branch.body.parent_id.unwrap_or(self.branch_id),
+                member_id: None,
+            },
         }
     }
 
@@ -67,15 +78,26 @@ impl<'a> BranchContext<'a, '_> {
         values.push(("org", parts.org_name.clone()));
         let (message_zh, message_en) = match applied.definition.message(parts.message_key) {
             Some(template) => template.render(&values),
-            None => (applied.definition.title_zh.clone(), applied.definition.title_en.clone()),
+            None => (
+                applied.definition.title_zh.clone(),
+                applied.definition.title_en.clone(),
+            ),
         };
-        let on = parts.due_on.unwrap_or(self.reference_date()).min(self.request.today);
+        let on = parts
+            .due_on
+            .unwrap_or(self.reference_date())
+            .min(self.request.today);
         let severity = match parts.status {
             FindingStatus::ComingDue => Severity::Info,
             _ => parts.severity.unwrap_or(applied.severity),
         };
         Finding {
-            key: finding_key(&applied.definition.id, parts.org, &parts.period_label, &parts.subject),
+            key: finding_key(
+                &applied.definition.id,
+                parts.org,
+                &parts.period_label,
+                &parts.subject,
+            ),
             rule_id: applied.definition.id.clone(),
             rule_version_from: applied.version_from,
             rule_source: applied.source.clone(),
@@ -99,28 +121,50 @@ impl<'a> BranchContext<'a, '_> {
     }
 
     fn is_active_through(&self, org: &Org, period: &Period) -> bool {
-        org.established_on <= period.first_day && org.dissolved_on.is_none_or(|end| end > period.last_day)
+        org.established_on <= period.first_day
+            && org.dissolved_on.is_none_or(|end| end > period.last_day)
     }
 
     /// Runs one candidate rule over the branch.
-    pub fn evaluate(&self, candidate: Candidate<'a>, problems: &mut Vec<String>, findings: &mut Vec<Finding>) {
+    pub fn evaluate(
+        &self,
+        candidate: Candidate<'a>,
+        problems: &mut Vec<String>,
+        findings: &mut Vec<Finding>,
+    ) {
         let definition = candidate.definition();
         use crate::rules::CheckKind;
         match definition.check {
-            CheckKind::PeriodicMeeting | CheckKind::TalkCoverage => self.each_period(candidate, problems, findings),
-            CheckKind::GeneralMeetingVote => self.general_meeting_votes(candidate, problems, findings),
+            CheckKind::PeriodicMeeting | CheckKind::TalkCoverage => {
+                self.each_period(candidate, problems, findings)
+            }
+            CheckKind::GeneralMeetingVote => {
+                self.general_meeting_votes(candidate, problems, findings)
+            }
             CheckKind::Continuity => {
                 let on = self.reference_date();
-                if let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, on, problems)
-                    && let CheckParameters::Continuity(parameters) = &applied.parameters
+                if let Some(applied) = resolve(
+                    candidate,
+                    &self.branch.body,
+                    self.index,
+                    &self.ancestors,
+                    on,
+                    problems,
+                ) && let CheckParameters::Continuity(parameters) = &applied.parameters
                 {
                     self.continuity(&applied, parameters, on, findings);
                 }
             }
             CheckKind::AdmissionSteps => {
                 let today = self.request.today;
-                if let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, today, problems)
-                    && let CheckParameters::AdmissionSteps(parameters) = &applied.parameters
+                if let Some(applied) = resolve(
+                    candidate,
+                    &self.branch.body,
+                    self.index,
+                    &self.ancestors,
+                    today,
+                    problems,
+                ) && let CheckParameters::AdmissionSteps(parameters) = &applied.parameters
                 {
                     self.admission_steps(&applied, parameters, findings);
                 }
@@ -130,7 +174,14 @@ impl<'a> BranchContext<'a, '_> {
                 if !self.branch.body.is_active_on(on) {
                     return;
                 }
-                if let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, on, problems) {
+                if let Some(applied) = resolve(
+                    candidate,
+                    &self.branch.body,
+                    self.index,
+                    &self.ancestors,
+                    on,
+                    problems,
+                ) {
                     self.structural(&applied, on, findings);
                 }
             }
@@ -139,11 +190,29 @@ impl<'a> BranchContext<'a, '_> {
 
     /// Walks the periods of a recurring duty. Each period is judged by the rule version in force on
     /// its first day: a duty that starts mid-period applies from the next whole period.
-    fn each_period(&self, candidate: Candidate<'a>, problems: &mut Vec<String>, findings: &mut Vec<Finding>) {
+    fn each_period(
+        &self,
+        candidate: Candidate<'a>,
+        problems: &mut Vec<String>,
+        findings: &mut Vec<Finding>,
+    ) {
         let request = self.request;
-        let Some(mut cursor) = NaiveDate::from_ymd_opt(request.from.year(), request.from.month(), 1) else { return };
+        let Some(mut cursor) =
+            NaiveDate::from_ymd_opt(request.from.year(), request.from.month(), 1)
+        else {
+            return;
+        };
         while cursor <= request.to {
-            let length = match resolve(candidate, &self.branch.body, self.index, &self.ancestors, cursor, problems).map(|a| a.parameters) {
+            let length = match resolve(
+                candidate,
+                &self.branch.body,
+                self.index,
+                &self.ancestors,
+                cursor,
+                problems,
+            )
+            .map(|a| a.parameters)
+            {
                 Some(CheckParameters::PeriodicMeeting(parameters)) => parameters.period,
                 Some(CheckParameters::TalkCoverage(_)) => PeriodLength::Year,
                 _ => PeriodLength::Month,
@@ -154,15 +223,26 @@ impl<'a> BranchContext<'a, '_> {
             if period.first_day > request.today {
                 continue;
             }
-            let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, period.first_day, problems) else {
+            let Some(applied) = resolve(
+                candidate,
+                &self.branch.body,
+                self.index,
+                &self.ancestors,
+                period.first_day,
+                problems,
+            ) else {
                 continue;
             };
             if !self.is_active_through(&self.branch.body, &period) {
                 continue;
             }
             match &applied.parameters {
-                CheckParameters::PeriodicMeeting(parameters) => self.periodic_meeting(&applied, parameters, &period, findings),
-                CheckParameters::TalkCoverage(parameters) => self.talk_coverage(&applied, parameters, &period, findings),
+                CheckParameters::PeriodicMeeting(parameters) => {
+                    self.periodic_meeting(&applied, parameters, &period, findings)
+                }
+                CheckParameters::TalkCoverage(parameters) => {
+                    self.talk_coverage(&applied, parameters, &period, findings)
+                }
                 _ => {}
             }
         }
@@ -171,23 +251,38 @@ impl<'a> BranchContext<'a, '_> {
     /// Whether an unfinished period is worth reporting as coming due.
     fn is_coming_due(&self, period: &Period, expected_quarter: Option<u8>) -> bool {
         let request = self.request;
-        let within_horizon = period.last_day <= request.today + Duration::days(i64::from(request.horizon_days));
+        let within_horizon =
+            period.last_day <= request.today + Duration::days(i64::from(request.horizon_days));
         let in_expected_quarter = expected_quarter.is_some_and(|quarter| {
-            let quarter_start = NaiveDate::from_ymd_opt(period.first_day.year(), u32::from(quarter) * 3 - 2, 1);
+            let quarter_start =
+                NaiveDate::from_ymd_opt(period.first_day.year(), u32::from(quarter) * 3 - 2, 1);
             quarter_start.is_some_and(|start| request.today >= start)
         });
         within_horizon || in_expected_quarter
     }
 
-    fn periodic_meeting(&self, applied: &Applied<'_>, parameters: &PeriodicMeetingParameters, period: &Period, findings: &mut Vec<Finding>) {
+    fn periodic_meeting(
+        &self,
+        applied: &Applied<'_>,
+        parameters: &PeriodicMeetingParameters,
+        period: &Period,
+        findings: &mut Vec<Finding>,
+    ) {
         if parameters.only_with_committee {
-            let has_committee = self.index.term_on(self.branch_id, period.first_day).is_some_and(|term| term.body.form == LeadershipForm::Committee);
+            let has_committee = self
+                .index
+                .term_on(self.branch_id, period.first_day)
+                .is_some_and(|term| term.body.form == LeadershipForm::Committee);
             if !has_committee {
                 return;
             }
         }
         let holders: Vec<&Stored<Org>> = if parameters.per_party_group {
-            self.index.groups_of(self.branch_id).into_iter().filter(|group| self.is_active_through(&group.body, period)).collect()
+            self.index
+                .groups_of(self.branch_id)
+                .into_iter()
+                .filter(|group| self.is_active_through(&group.body, period))
+                .collect()
         } else {
             vec![self.branch]
         };
@@ -208,30 +303,63 @@ impl<'a> BranchContext<'a, '_> {
         let mut evidence = Evidence::default();
         let mut counted = 0_u32;
         let mut not_counted = 0_u32;
-        let meetings = self.index.meetings.get(&OrgId(holder.id)).map(Vec::as_slice).unwrap_or_default();
-        for meeting in meetings.iter().filter(|m| period.contains(m.body.held_on) && m.body.is_kind(kind)) {
+        let meetings = self
+            .index
+            .meetings
+            .get(&OrgId(holder.id))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for meeting in meetings
+            .iter()
+            .filter(|m| period.contains(m.body.held_on) && m.body.is_kind(kind))
+        {
             let held_on = meeting.body.held_on;
-            let mut note = (format!("{}，计入", kind.name_zh()), format!("{}, counted", kind.name_en()));
+            let mut note = (
+                format!("{}，计入", kind.name_zh()),
+                format!("{}, counted", kind.name_en()),
+            );
             let mut counts = true;
             if let Some(day) = parameters.fixed_day_of_month {
-                let fixed = day.min(crate::calendar::last_day_of_month(held_on.year(), held_on.month()));
+                let fixed = day.min(crate::calendar::last_day_of_month(
+                    held_on.year(),
+                    held_on.month(),
+                ));
                 if held_on.day() != fixed {
                     counts = false;
-                    note = (format!("未在规定的每月{day}日举行，不计入"), format!("not held on the fixed day {day} of the month; not counted"));
+                    note = (
+                        format!("未在规定的每月{day}日举行，不计入"),
+                        format!("not held on the fixed day {day} of the month; not counted"),
+                    );
                 }
             }
             if counts && let Some(quorum) = parameters.committee_quorum {
-                let committee = self.index.term_on(self.branch_id, held_on).map(|term| term.body.members_on(held_on)).unwrap_or_default();
-                let present = committee.iter().filter(|member| meeting.body.was_present(**member)).count() as u64;
+                let committee = self
+                    .index
+                    .term_on(self.branch_id, held_on)
+                    .map(|term| term.body.members_on(held_on))
+                    .unwrap_or_default();
+                let present = committee
+                    .iter()
+                    .filter(|member| meeting.body.was_present(**member))
+                    .count() as u64;
                 let size = committee.len() as u64;
                 if size == 0 || !quorum.is_met(present, size) {
                     counts = false;
                     note = (
-                        format!("到会委员{present}人，委员会共{size}人，未达到{}，会议无效", quorum.describe_zh()),
-                        format!("{present} of {size} committee members present, not {} of the committee: not valid", quorum.describe_en()),
+                        format!(
+                            "到会委员{present}人，委员会共{size}人，未达到{}，会议无效",
+                            quorum.describe_zh()
+                        ),
+                        format!(
+                            "{present} of {size} committee members present, not {} of the committee: not valid",
+                            quorum.describe_en()
+                        ),
                     );
                 } else {
-                    note = (format!("到会委员{present}/{size}人，计入"), format!("{present} of {size} committee members present; counted"));
+                    note = (
+                        format!("到会委员{present}/{size}人，计入"),
+                        format!("{present} of {size} committee members present; counted"),
+                    );
                 }
             }
             if counts {
@@ -239,7 +367,13 @@ impl<'a> BranchContext<'a, '_> {
             } else {
                 not_counted += 1;
             }
-            evidence.records.push(EvidenceRecord { kind: RecordKind::Meeting, id: meeting.id, date: held_on, note_zh: note.0, note_en: note.1 });
+            evidence.records.push(EvidenceRecord {
+                kind: RecordKind::Meeting,
+                id: meeting.id,
+                date: held_on,
+                note_zh: note.0,
+                note_en: note.1,
+            });
         }
         if counted >= parameters.min_count {
             return;
@@ -255,19 +389,40 @@ impl<'a> BranchContext<'a, '_> {
         };
         let message_key = match status {
             FindingStatus::ComingDue => "coming_due",
-            FindingStatus::Invalid if applied.definition.message("no_quorum").is_some() && parameters.committee_quorum.is_some() => "no_quorum",
+            FindingStatus::Invalid
+                if applied.definition.message("no_quorum").is_some()
+                    && parameters.committee_quorum.is_some() =>
+            {
+                "no_quorum"
+            }
             _ => "missing",
         };
         let still_needed = parameters.min_count - counted;
-        evidence.missing_zh.push(format!("{}还需{}次{}", period.label_zh(), still_needed, kind.name_zh()));
-        evidence.missing_en.push(format!("{still_needed} more {} needed in {}", kind.name_en(), period.label()));
+        evidence.missing_zh.push(format!(
+            "{}还需{}次{}",
+            period.label_zh(),
+            still_needed,
+            kind.name_zh()
+        ));
+        evidence.missing_en.push(format!(
+            "{still_needed} more {} needed in {}",
+            kind.name_en(),
+            period.label()
+        ));
         let values = vec![
             ("period_zh", period.label_zh()),
             ("period", period.label()),
             ("count", counted.to_string()),
             ("min_count", parameters.min_count.to_string()),
             ("due", period.last_day.to_string()),
-            ("s", if not_counted > 1 { "s".to_string() } else { String::new() }),
+            (
+                "s",
+                if not_counted > 1 {
+                    "s".to_string()
+                } else {
+                    String::new()
+                },
+            ),
         ];
         findings.push(self.finding(
             applied,
@@ -287,9 +442,17 @@ impl<'a> BranchContext<'a, '_> {
         ));
     }
 
-    fn talk_coverage(&self, applied: &Applied<'_>, parameters: &TalkCoverageParameters, period: &Period, findings: &mut Vec<Finding>) {
+    fn talk_coverage(
+        &self,
+        applied: &Applied<'_>,
+        parameters: &TalkCoverageParameters,
+        period: &Period,
+        findings: &mut Vec<Finding>,
+    ) {
         let on = period.last_day.min(self.request.today);
-        let Some(term) = self.index.term_on(self.branch_id, on) else { return };
+        let Some(term) = self.index.term_on(self.branch_id, on) else {
+            return;
+        };
         let committee: Vec<MemberId> = term.body.members_on(on);
         if committee.is_empty() {
             return;
@@ -298,9 +461,20 @@ impl<'a> BranchContext<'a, '_> {
             .index
             .talks
             .get(&self.branch_id)
-            .map(|talks| talks.iter().filter(|talk| period.contains(talk.body.held_on)).copied().collect())
+            .map(|talks| {
+                talks
+                    .iter()
+                    .filter(|talk| period.contains(talk.body.held_on))
+                    .copied()
+                    .collect()
+            })
             .unwrap_or_default();
-        let roster: Vec<_> = self.index.roster_on(self.branch_id, on).into_iter().filter(|member| !member.body.is_exempt_from_org_life()).collect();
+        let roster: Vec<_> = self
+            .index
+            .roster_on(self.branch_id, on)
+            .into_iter()
+            .filter(|member| !member.body.is_exempt_from_org_life())
+            .collect();
         let in_roster = |id: MemberId| roster.iter().any(|member| member.id == id.0);
         let mut evidence = Evidence::default();
         if parameters.between_committee_members && term.body.form == LeadershipForm::Committee {
@@ -309,10 +483,18 @@ impl<'a> BranchContext<'a, '_> {
                     if !in_roster(*first) || !in_roster(*second) {
                         continue;
                     }
-                    if !talks.iter().any(|talk| talk.body.is_between(*first, *second)) {
-                        let (a, b) = (self.index.member_name(*first), self.index.member_name(*second));
+                    if !talks
+                        .iter()
+                        .any(|talk| talk.body.is_between(*first, *second))
+                    {
+                        let (a, b) = (
+                            self.index.member_name(*first),
+                            self.index.member_name(*second),
+                        );
                         evidence.missing_zh.push(format!("支部委员{a}与{b}之间"));
-                        evidence.missing_en.push(format!("between committee members {a} and {b}"));
+                        evidence
+                            .missing_en
+                            .push(format!("between committee members {a} and {b}"));
                     }
                 }
             }
@@ -323,10 +505,17 @@ impl<'a> BranchContext<'a, '_> {
                 if committee.contains(&id) {
                     continue;
                 }
-                let talked = talks.iter().any(|talk| talk.body.involves(id) && committee.iter().any(|c| talk.body.is_between(*c, id)));
+                let talked = talks.iter().any(|talk| {
+                    talk.body.involves(id) && committee.iter().any(|c| talk.body.is_between(*c, id))
+                });
                 if !talked {
-                    evidence.missing_zh.push(format!("党员{}与支部委员之间", member.body.name));
-                    evidence.missing_en.push(format!("between member {} and a committee member", member.body.name));
+                    evidence
+                        .missing_zh
+                        .push(format!("党员{}与支部委员之间", member.body.name));
+                    evidence.missing_en.push(format!(
+                        "between member {} and a committee member",
+                        member.body.name
+                    ));
                 }
             }
         }
@@ -338,7 +527,10 @@ impl<'a> BranchContext<'a, '_> {
             return;
         }
         for talk in &talks {
-            let (a, b) = (self.index.member_name(talk.body.participants[0]), self.index.member_name(talk.body.participants[1]));
+            let (a, b) = (
+                self.index.member_name(talk.body.participants[0]),
+                self.index.member_name(talk.body.participants[1]),
+            );
             evidence.records.push(EvidenceRecord {
                 kind: RecordKind::Talk,
                 id: talk.id,
@@ -347,7 +539,11 @@ impl<'a> BranchContext<'a, '_> {
                 note_en: format!("talk between {a} and {b}"),
             });
         }
-        let status = if period_over { FindingStatus::Missing } else { FindingStatus::ComingDue };
+        let status = if period_over {
+            FindingStatus::Missing
+        } else {
+            FindingStatus::ComingDue
+        };
         let values = vec![
             ("period_zh", period.label_zh()),
             ("period", period.label()),
@@ -374,16 +570,41 @@ impl<'a> BranchContext<'a, '_> {
 
     /// Each resolution of each general meeting held in the range, judged by the version in force on
     /// the day of the meeting.
-    fn general_meeting_votes(&self, candidate: Candidate<'a>, problems: &mut Vec<String>, findings: &mut Vec<Finding>) {
-        let meetings = self.index.meetings.get(&self.branch_id).map(Vec::as_slice).unwrap_or_default();
+    fn general_meeting_votes(
+        &self,
+        candidate: Candidate<'a>,
+        problems: &mut Vec<String>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let meetings = self
+            .index
+            .meetings
+            .get(&self.branch_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let last = self.request.to.min(self.request.today);
         for meeting in meetings {
             let held_on = meeting.body.held_on;
-            if held_on < self.request.from || held_on > last || !meeting.body.is_kind(MeetingKind::GeneralMeeting) || meeting.body.resolutions.is_empty() {
+            if held_on < self.request.from
+                || held_on > last
+                || !meeting.body.is_kind(MeetingKind::GeneralMeeting)
+                || meeting.body.resolutions.is_empty()
+            {
                 continue;
             }
-            let Some(applied) = resolve(candidate, &self.branch.body, self.index, &self.ancestors, held_on, problems) else { continue };
-            let CheckParameters::GeneralMeetingVote(parameters) = &applied.parameters else { continue };
+            let Some(applied) = resolve(
+                candidate,
+                &self.branch.body,
+                self.index,
+                &self.ancestors,
+                held_on,
+                problems,
+            ) else {
+                continue;
+            };
+            let CheckParameters::GeneralMeetingVote(parameters) = &applied.parameters else {
+                continue;
+            };
             self.general_meeting_vote(&applied, parameters, meeting, findings);
         }
     }
@@ -400,15 +621,28 @@ impl<'a> BranchContext<'a, '_> {
             .index
             .roster_on(self.branch_id, held_on)
             .into_iter()
-            .filter(|member| member.body.status_on(held_on).is_some_and(|status| status.has_voting_rights()))
+            .filter(|member| {
+                member
+                    .body
+                    .status_on(held_on)
+                    .is_some_and(|status| status.has_voting_rights())
+            })
             .map(|member| MemberId(member.id))
             .collect();
         let expected = voters.len() as u64;
-        let present = voters.iter().filter(|voter| meeting.body.was_present(**voter)).count() as u64;
+        let present = voters
+            .iter()
+            .filter(|voter| meeting.body.was_present(**voter))
+            .count() as u64;
         for (position, resolution) in meeting.body.resolutions.iter().enumerate() {
-            let (message_key, broken) = if !parameters.quorum_of_expected.is_met(present, expected) {
+            let (message_key, broken) = if !parameters.quorum_of_expected.is_met(present, expected)
+            {
                 ("no_quorum", true)
-            } else if resolution.recorded_outcome == RecordedOutcome::Passed && !parameters.passage_of_expected.is_met(u64::from(resolution.yes), expected) {
+            } else if resolution.recorded_outcome == RecordedOutcome::Passed
+                && !parameters
+                    .passage_of_expected
+                    .is_met(u64::from(resolution.yes), expected)
+            {
                 ("not_passed", true)
             } else {
                 ("", false)
@@ -462,14 +696,25 @@ impl<'a> BranchContext<'a, '_> {
     /// Checks of how the branch stands on one day: its size, its committee, its secretary, its term.
     fn structural(&self, applied: &Applied<'_>, on: NaiveDate, findings: &mut Vec<Finding>) {
         let roster = self.index.roster_on(self.branch_id, on);
-        let full = roster.iter().filter(|member| member.body.status_on(on).is_some_and(|status| status.is_full_member())).count();
+        let full = roster
+            .iter()
+            .filter(|member| {
+                member
+                    .body
+                    .status_on(on)
+                    .is_some_and(|status| status.is_full_member())
+            })
+            .count();
         let term = self.index.term_on(self.branch_id, on);
         let year_label = on.year().to_string();
         let roster_evidence = || Evidence {
             records: roster
                 .iter()
                 .map(|member| {
-                    let status = member.body.status_on(on).map_or("—", |status| status.name_zh());
+                    let status = member
+                        .body
+                        .status_on(on)
+                        .map_or("—", |status| status.name_zh());
                     EvidenceRecord {
                         kind: RecordKind::Member,
                         id: member.id,
@@ -487,13 +732,29 @@ impl<'a> BranchContext<'a, '_> {
                 kind: RecordKind::CommitteeTerm,
                 id: term.id,
                 date: term.body.elected_on,
-                note_zh: format!("{}选举，任期{}年，在任{}人", term.body.elected_on, term.body.term_years, term.body.members_on(on).len()),
-                note_en: format!("elected {}, {}-year term, {} in post", term.body.elected_on, term.body.term_years, term.body.members_on(on).len()),
+                note_zh: format!(
+                    "{}选举，任期{}年，在任{}人",
+                    term.body.elected_on,
+                    term.body.term_years,
+                    term.body.members_on(on).len()
+                ),
+                note_en: format!(
+                    "elected {}, {}-year term, {} in post",
+                    term.body.elected_on,
+                    term.body.term_years,
+                    term.body.members_on(on).len()
+                ),
             }],
             missing_zh: Vec::new(),
             missing_en: Vec::new(),
         };
-        let parts = |status, message_key, values: Vec<(&'static str, String)>, evidence, period_label: String, due_on, severity| FindingParts {
+        let parts = |status,
+                     message_key,
+                     values: Vec<(&'static str, String)>,
+                     evidence,
+                     period_label: String,
+                     due_on,
+                     severity| FindingParts {
             org: self.branch_id,
             org_name: self.org_name(),
             period: None,
@@ -510,18 +771,52 @@ impl<'a> BranchContext<'a, '_> {
             CheckParameters::MinimumFullMembers(MinimumFullMembersParameters { minimum }) => {
                 if (full as u32) < *minimum {
                     let values = vec![("full", full.to_string()), ("minimum", minimum.to_string())];
-                    findings.push(self.finding(applied, parts(FindingStatus::Noncompliant, "violated", values, roster_evidence(), year_label, None, None)));
+                    findings.push(self.finding(
+                        applied,
+                        parts(
+                            FindingStatus::Noncompliant,
+                            "violated",
+                            values,
+                            roster_evidence(),
+                            year_label,
+                            None,
+                            None,
+                        ),
+                    ));
                 }
             }
-            CheckParameters::CommitteeRequired(CommitteeRequiredParameters { full_member_threshold }) => {
-                let has_committee = term.is_some_and(|term| term.body.form == LeadershipForm::Committee);
+            CheckParameters::CommitteeRequired(CommitteeRequiredParameters {
+                full_member_threshold,
+            }) => {
+                let has_committee =
+                    term.is_some_and(|term| term.body.form == LeadershipForm::Committee);
                 if full as u32 >= *full_member_threshold && !has_committee {
-                    let values = vec![("full", full.to_string()), ("threshold", full_member_threshold.to_string())];
-                    findings.push(self.finding(applied, parts(FindingStatus::Noncompliant, "violated", values, roster_evidence(), year_label, None, None)));
+                    let values = vec![
+                        ("full", full.to_string()),
+                        ("threshold", full_member_threshold.to_string()),
+                    ];
+                    findings.push(self.finding(
+                        applied,
+                        parts(
+                            FindingStatus::Noncompliant,
+                            "violated",
+                            values,
+                            roster_evidence(),
+                            year_label,
+                            None,
+                            None,
+                        ),
+                    ));
                 }
             }
-            CheckParameters::CommitteeSize(CommitteeSizeParameters { minimum, usual_maximum }) => {
-                let Some(term) = term.filter(|term| term.body.form == LeadershipForm::Committee) else { return };
+            CheckParameters::CommitteeSize(CommitteeSizeParameters {
+                minimum,
+                usual_maximum,
+            }) => {
+                let Some(term) = term.filter(|term| term.body.form == LeadershipForm::Committee)
+                else {
+                    return;
+                };
                 let seats = term.body.members_on(on).len() as u32;
                 let (key, severity) = if seats < *minimum {
                     ("too_small", None)
@@ -530,26 +825,69 @@ impl<'a> BranchContext<'a, '_> {
                 } else {
                     return;
                 };
-                let values = vec![("seats", seats.to_string()), ("minimum", minimum.to_string()), ("usual_maximum", usual_maximum.to_string())];
-                findings.push(self.finding(applied, parts(FindingStatus::Noncompliant, key, values, term_evidence(term), year_label, None, severity)));
+                let values = vec![
+                    ("seats", seats.to_string()),
+                    ("minimum", minimum.to_string()),
+                    ("usual_maximum", usual_maximum.to_string()),
+                ];
+                findings.push(self.finding(
+                    applied,
+                    parts(
+                        FindingStatus::Noncompliant,
+                        key,
+                        values,
+                        term_evidence(term),
+                        year_label,
+                        None,
+                        severity,
+                    ),
+                ));
             }
             CheckParameters::MemberSoftCap(MemberSoftCapParameters { maximum }) => {
                 let members = roster.len() as u32;
                 if members > *maximum {
-                    let values = vec![("members", members.to_string()), ("maximum", maximum.to_string())];
-                    findings.push(self.finding(applied, parts(FindingStatus::Noncompliant, "violated", values, roster_evidence(), year_label, None, None)));
+                    let values = vec![
+                        ("members", members.to_string()),
+                        ("maximum", maximum.to_string()),
+                    ];
+                    findings.push(self.finding(
+                        applied,
+                        parts(
+                            FindingStatus::Noncompliant,
+                            "violated",
+                            values,
+                            roster_evidence(),
+                            year_label,
+                            None,
+                            None,
+                        ),
+                    ));
                 }
             }
             CheckParameters::SecretaryInPost(_) => {
                 let secretary = term.and_then(|term| term.body.secretary_on(on));
                 if secretary.is_none() {
                     let evidence = term.map(term_evidence).unwrap_or_default();
-                    findings.push(self.finding(applied, parts(FindingStatus::Noncompliant, "violated", Vec::new(), evidence, year_label, None, None)));
+                    findings.push(self.finding(
+                        applied,
+                        parts(
+                            FindingStatus::Noncompliant,
+                            "violated",
+                            Vec::new(),
+                            evidence,
+                            year_label,
+                            None,
+                            None,
+                        ),
+                    ));
                 }
             }
             CheckParameters::TermExpiry(TermExpiryParameters { reminder_months }) => {
                 let Some(term) = term else { return };
-                let term_end = term.body.extended_until.unwrap_or_else(|| term.body.term_ends_on());
+                let term_end = term
+                    .body
+                    .extended_until
+                    .unwrap_or_else(|| term.body.term_ends_on());
                 let reminder_from = add_months(term_end, -(*reminder_months as i32));
                 let status = if on >= term_end {
                     FindingStatus::Overdue
@@ -567,8 +905,23 @@ impl<'a> BranchContext<'a, '_> {
                     ("elected_on", term.body.elected_on.to_string()),
                     ("term_end", term_end.to_string()),
                 ];
-                let key = if status == FindingStatus::Overdue { "overdue" } else { "coming_due" };
-                findings.push(self.finding(applied, parts(status, key, values, term_evidence(term), term_end.to_string(), Some(term_end), None)));
+                let key = if status == FindingStatus::Overdue {
+                    "overdue"
+                } else {
+                    "coming_due"
+                };
+                findings.push(self.finding(
+                    applied,
+                    parts(
+                        status,
+                        key,
+                        values,
+                        term_evidence(term),
+                        term_end.to_string(),
+                        Some(term_end),
+                        None,
+                    ),
+                ));
             }
             CheckParameters::PeriodicMeeting(_)
             | CheckParameters::TalkCoverage(_)
@@ -581,22 +934,41 @@ impl<'a> BranchContext<'a, '_> {
     /// Open steps of each admission pipeline kept by the branch: overdue steps, and steps whose
     /// deadline falls within the horizon. Judged as of today, under the version of the 细则 in force
     /// for each step (the admission module decides which).
-    fn admission_steps(&self, applied: &Applied<'_>, parameters: &crate::rules::AdmissionStepsParameters, findings: &mut Vec<Finding>) {
-        let Some(calendar) = self.workdays else { return };
+    fn admission_steps(
+        &self,
+        applied: &Applied<'_>,
+        parameters: &crate::rules::AdmissionStepsParameters,
+        findings: &mut Vec<Finding>,
+    ) {
+        let Some(calendar) = self.workdays else {
+            return;
+        };
         let today = self.request.today;
         let horizon = today + Duration::days(i64::from(self.request.horizon_days));
-        for record in self.index.admissions.get(&self.branch_id).map(Vec::as_slice).unwrap_or_default() {
+        for record in self
+            .index
+            .admissions
+            .get(&self.branch_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
             if record.body.is_closed() {
                 continue;
             }
             for step in crate::admission::due_steps(&record.body, today, calendar) {
                 let (status, key) = match step.deadline {
                     Some(_) if step.overdue => (FindingStatus::Overdue, "overdue"),
-                    Some(deadline) if deadline <= horizon => (FindingStatus::ComingDue, "coming_due"),
-                    None if parameters.include_steps_without_deadline => (FindingStatus::ComingDue, "coming_due"),
+                    Some(deadline) if deadline <= horizon => {
+                        (FindingStatus::ComingDue, "coming_due")
+                    }
+                    None if parameters.include_steps_without_deadline => {
+                        (FindingStatus::ComingDue, "coming_due")
+                    }
                     _ => continue,
                 };
-                let deadline = step.deadline.map_or_else(|| "—".to_string(), |d| d.to_string());
+                let deadline = step
+                    .deadline
+                    .map_or_else(|| "—".to_string(), |d| d.to_string());
                 let citation = crate::rules::Citation {
                     document: step.citation.document_zh.to_string(),
                     article: step.citation.article_zh.to_string(),
@@ -607,7 +979,11 @@ impl<'a> BranchContext<'a, '_> {
                     ("person", record.body.person.name.clone()),
                     ("step", step.name_zh.to_string()),
                     ("deadline", deadline.clone()),
-                    ("days", step.days_left.map_or_else(String::new, |days| days.to_string())),
+                    (
+                        "days",
+                        step.days_left
+                            .map_or_else(String::new, |days| days.to_string()),
+                    ),
                     ("article", step.citation.suffix_zh()),
                 ];
                 let evidence = Evidence {
@@ -615,8 +991,14 @@ impl<'a> BranchContext<'a, '_> {
                         kind: RecordKind::AdmissionRecord,
                         id: record.id,
                         date: record.event_date,
-                        note_zh: format!("{}的发展党员记录：{}", record.body.person.name, step.note_zh),
-                        note_en: format!("admission record of {}: {}", record.body.person.name, step.note_en),
+                        note_zh: format!(
+                            "{}的发展党员记录：{}",
+                            record.body.person.name, step.note_zh
+                        ),
+                        note_en: format!(
+                            "admission record of {}: {}",
+                            record.body.person.name, step.note_en
+                        ),
                     }],
                     missing_zh: vec![format!("{}（{}）", step.name_zh, step.citation.suffix_zh())],
                     missing_en: vec![format!("{} {}", step.name_en, step.citation.suffix_en())],
@@ -640,7 +1022,12 @@ impl<'a> BranchContext<'a, '_> {
                 // The step's own rule and article identify the finding; the catalogue rule only
                 // says how steps become findings.
                 finding.rule_id = step.rule_id.to_string();
-                finding.key = finding_key(step.rule_id, self.branch_id, &finding.period_label, &format!("admission {} {:?}", record.id, step.step));
+                finding.key = finding_key(
+                    step.rule_id,
+                    self.branch_id,
+                    &finding.period_label,
+                    &format!("admission {} {:?}", record.id, step.step),
+                );
                 finding.title_zh = step.name_zh.to_string();
                 finding.title_en = step.name_en.to_string();
                 finding.citation = citation;
@@ -649,36 +1036,71 @@ impl<'a> BranchContext<'a, '_> {
         }
     }
 
-
     /// Members of the branch with consecutive months without organizational life, up to the last
     /// whole month before the reference day. A finding is keyed by the streak's first month, so it
     /// stays the same finding (and keeps an exemption) while the streak goes on.
-    fn continuity(&self, applied: &Applied<'_>, parameters: &crate::rules::ContinuityParameters, on: NaiveDate, findings: &mut Vec<Finding>) {
-        use crate::continuity::{ContinuityLevel, ContinuityMember, ContinuityThresholds, continuity_findings};
+    fn continuity(
+        &self,
+        applied: &Applied<'_>,
+        parameters: &crate::rules::ContinuityParameters,
+        on: NaiveDate,
+        findings: &mut Vec<Finding>,
+    ) {
+        use crate::continuity::{
+            ContinuityLevel, ContinuityMember, ContinuityThresholds, continuity_findings,
+        };
         use crate::dues::YearMonth;
         let through = YearMonth::of(on).previous();
-        let Some(observed_from) = YearMonth::new(self.request.from.year(), 1) else { return };
+        let Some(observed_from) = YearMonth::new(self.request.from.year(), 1) else {
+            return;
+        };
         if through < observed_from {
             return;
         }
         let mut holders = vec![self.branch_id];
-        holders.extend(self.index.groups_of(self.branch_id).iter().map(|group| OrgId(group.id)));
+        holders.extend(
+            self.index
+                .groups_of(self.branch_id)
+                .iter()
+                .map(|group| OrgId(group.id)),
+        );
         let meetings: Vec<Stored<crate::domain::Meeting>> = holders
             .iter()
             .filter_map(|holder| self.index.meetings.get(holder))
             .flatten()
             .map(|meeting| (*meeting).clone())
             .collect();
-        let thresholds = ContinuityThresholds { reminder_months: parameters.reminder_months as usize, lapse_months: parameters.lapse_months as usize };
+        let thresholds = ContinuityThresholds {
+            reminder_months: parameters.reminder_months as usize,
+            lapse_months: parameters.lapse_months as usize,
+        };
         for member in self.index.roster_on(self.branch_id, on) {
-            let subject = ContinuityMember { member, mobile: &[] };
-            for continuity in continuity_findings(&subject, &meetings, None, observed_from, through, &thresholds) {
-                let Some(first) = continuity.months.first().copied() else { continue };
+            let subject = ContinuityMember {
+                member,
+                mobile: &[],
+            };
+            for continuity in continuity_findings(
+                &subject,
+                &meetings,
+                None,
+                observed_from,
+                through,
+                &thresholds,
+            ) {
+                let Some(first) = continuity.months.first().copied() else {
+                    continue;
+                };
                 let (status, key) = match continuity.level {
                     ContinuityLevel::Reminder => (FindingStatus::ComingDue, "reminder"),
-                    ContinuityLevel::LapseDecisionDue => (FindingStatus::Noncompliant, "decision_due"),
+                    ContinuityLevel::LapseDecisionDue => {
+                        (FindingStatus::Noncompliant, "decision_due")
+                    }
                 };
-                let months: Vec<String> = continuity.months.iter().map(|month| month.to_string()).collect();
+                let months: Vec<String> = continuity
+                    .months
+                    .iter()
+                    .map(|month| month.to_string())
+                    .collect();
                 let evidence = Evidence {
                     records: continuity
                         .missed_meeting_ids
@@ -692,8 +1114,16 @@ impl<'a> BranchContext<'a, '_> {
                             note_en: format!("{} was not present", member.body.name),
                         })
                         .collect(),
-                    missing_zh: vec![format!("{}：{}无组织生活", member.body.name, months.join("、"))],
-                    missing_en: vec![format!("{}: no organizational life in {}", member.body.name, months.join(", "))],
+                    missing_zh: vec![format!(
+                        "{}：{}无组织生活",
+                        member.body.name,
+                        months.join("、")
+                    )],
+                    missing_en: vec![format!(
+                        "{}: no organizational life in {}",
+                        member.body.name,
+                        months.join(", ")
+                    )],
                 };
                 let values = vec![
                     ("member", member.body.name.clone()),
@@ -720,5 +1150,4 @@ impl<'a> BranchContext<'a, '_> {
             }
         }
     }
-
 }

@@ -73,7 +73,11 @@ pub struct ResponsibleParty {
 pub enum RuleSource {
     National,
     /// Added or tightened by an upper organization.
-    Local { local_rule_id: LocalRuleId, issued_by: OrgId, document: Citation },
+    Local {
+        local_rule_id: LocalRuleId,
+        issued_by: OrgId,
+        document: Citation,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::Snapshot;
-use crate::domain::{CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel, Stored};
-use crate::rules::{LocalRule, PreparedLocalRule};
 use crate::admission::AdmissionRecord;
 use crate::domain::LocalRuleId;
+use crate::domain::{
+    CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel,
+    Stored,
+};
+use crate::rules::{LocalRule, PreparedLocalRule};
 
 pub(crate) struct PreparedLocal<'a> {
     pub id: LocalRuleId,
@@ -53,12 +56,20 @@ impl<'a> Index<'a> {
             admissions: HashMap::new(),
         };
         for record in &snapshot.admission_records {
-            index.admissions.entry(record.body.person.branch_id).or_default().push(record);
+            index
+                .admissions
+                .entry(record.body.person.branch_id)
+                .or_default()
+                .push(record);
         }
         for org in &snapshot.orgs {
             index.orgs.insert(OrgId(org.id), org);
             if let Some(parent) = org.body.parent_id {
-                index.children.entry(parent).or_default().push(OrgId(org.id));
+                index
+                    .children
+                    .entry(parent)
+                    .or_default()
+                    .push(OrgId(org.id));
             }
         }
         for children in index.children.values_mut() {
@@ -67,11 +78,20 @@ impl<'a> Index<'a> {
         }
         for member in &snapshot.members {
             index.members.insert(MemberId(member.id), member);
-            let mut branches: Vec<OrgId> = member.body.postings.iter().map(|posting| posting.branch_id).collect();
+            let mut branches: Vec<OrgId> = member
+                .body
+                .postings
+                .iter()
+                .map(|posting| posting.branch_id)
+                .collect();
             branches.sort();
             branches.dedup();
             for branch in branches {
-                index.members_by_branch.entry(branch).or_default().push(member);
+                index
+                    .members_by_branch
+                    .entry(branch)
+                    .or_default()
+                    .push(member);
             }
         }
         for term in &snapshot.committee_terms {
@@ -81,7 +101,11 @@ impl<'a> Index<'a> {
             terms.sort_by_key(|term| (term.body.elected_on, term.id));
         }
         for meeting in &snapshot.meetings {
-            index.meetings.entry(meeting.body.org_id).or_default().push(meeting);
+            index
+                .meetings
+                .entry(meeting.body.org_id)
+                .or_default()
+                .push(meeting);
         }
         for meetings in index.meetings.values_mut() {
             meetings.sort_by_key(|meeting| (meeting.body.held_on, meeting.id));
@@ -90,18 +114,27 @@ impl<'a> Index<'a> {
             index.talks.entry(talk.body.org_id).or_default().push(talk);
         }
         for exemption in &snapshot.exemptions {
-            index.exemptions.entry(exemption.body.finding_key.as_str()).or_default().push(exemption);
+            index
+                .exemptions
+                .entry(exemption.body.finding_key.as_str())
+                .or_default()
+                .push(exemption);
         }
         for local in &snapshot.local_rules {
             match PreparedLocalRule::prepare(&local.body) {
-                Ok(prepared) => index.local_rules.entry(local.body.issued_by).or_default().push(PreparedLocal {
-                    id: LocalRuleId(local.id),
-                    rule: &local.body,
-                    prepared,
-                }),
-                Err(message) => index
-                    .local_rule_problems
-                    .push(format!("本地规则{}无法适用：{message} / local rule {} cannot be applied: {message}", local.id, local.id)),
+                Ok(prepared) => index
+                    .local_rules
+                    .entry(local.body.issued_by)
+                    .or_default()
+                    .push(PreparedLocal {
+                        id: LocalRuleId(local.id),
+                        rule: &local.body,
+                        prepared,
+                    }),
+                Err(message) => index.local_rule_problems.push(format!(
+                    "本地规则{}无法适用：{message} / local rule {} cannot be applied: {message}",
+                    local.id, local.id
+                )),
             }
         }
         index
@@ -129,14 +162,25 @@ impl<'a> Index<'a> {
 
     /// The term in force on `date`: the latest election on or before it.
     pub fn term_on(&self, org: OrgId, date: NaiveDate) -> Option<&'a Stored<CommitteeTerm>> {
-        self.terms.get(&org)?.iter().rev().find(|term| term.body.elected_on <= date).copied()
+        self.terms
+            .get(&org)?
+            .iter()
+            .rev()
+            .find(|term| term.body.elected_on <= date)
+            .copied()
     }
 
     /// Members of the branch on `date`.
     pub fn roster_on(&self, branch: OrgId, date: NaiveDate) -> Vec<&'a Stored<Member>> {
         self.members_by_branch
             .get(&branch)
-            .map(|members| members.iter().filter(|member| member.body.branch_on(date) == Some(branch)).copied().collect())
+            .map(|members| {
+                members
+                    .iter()
+                    .filter(|member| member.body.branch_on(date) == Some(branch))
+                    .copied()
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -155,6 +199,8 @@ impl<'a> Index<'a> {
     }
 
     pub fn member_name(&self, id: MemberId) -> String {
-        self.members.get(&id).map_or_else(|| format!("#{id}"), |member| member.body.name.clone())
+        self.members
+            .get(&id)
+            .map_or_else(|| format!("#{id}"), |member| member.body.name.clone())
     }
 }

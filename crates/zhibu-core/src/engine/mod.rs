@@ -64,12 +64,22 @@ pub fn evaluate(catalogue: &Catalogue, snapshot: &Snapshot, request: &Evaluation
 /// This is the incremental re-check: after a write, only the branches the record can affect (see
 /// [`reach`]) need evaluating, and the snapshot need hold only those branches' records (their
 /// subtree, their ancestors with their local rules, and every member with a posting in them).
-pub fn evaluate_branches(catalogue: &Catalogue, snapshot: &Snapshot, request: &EvaluationRequest, branches: &[OrgId]) -> Report {
+pub fn evaluate_branches(
+    catalogue: &Catalogue,
+    snapshot: &Snapshot,
+    request: &EvaluationRequest,
+    branches: &[OrgId],
+) -> Report {
     let index = Index::build(snapshot);
     let chosen: Vec<OrgId> = branches
         .iter()
         .copied()
-        .filter(|id| index.orgs.get(id).is_some_and(|org| org.body.level == OrgLevel::Branch))
+        .filter(|id| {
+            index
+                .orgs
+                .get(id)
+                .is_some_and(|org| org.body.level == OrgLevel::Branch)
+        })
         .filter(|id| index.is_within(*id, request.root))
         .collect();
     evaluate_indexed(catalogue, &index, request, chosen)
@@ -77,14 +87,22 @@ pub fn evaluate_branches(catalogue: &Catalogue, snapshot: &Snapshot, request: &E
 
 /// The branch a finding belongs to: the org it names, or the branch above the party group it
 /// names. `parent_of` gives an org's level and parent.
-pub fn branch_of_finding(finding: &Finding, parent_of: impl Fn(OrgId) -> Option<(OrgLevel, Option<OrgId>)>) -> OrgId {
+pub fn branch_of_finding(
+    finding: &Finding,
+    parent_of: impl Fn(OrgId) -> Option<(OrgLevel, Option<OrgId>)>,
+) -> OrgId {
     match parent_of(finding.org_id) {
         Some((OrgLevel::PartyGroup, Some(parent))) => parent,
         _ => finding.org_id,
     }
 }
 
-fn evaluate_indexed(catalogue: &Catalogue, index: &Index<'_>, request: &EvaluationRequest, mut branches: Vec<OrgId>) -> Report {
+fn evaluate_indexed(
+    catalogue: &Catalogue,
+    index: &Index<'_>,
+    request: &EvaluationRequest,
+    mut branches: Vec<OrgId>,
+) -> Report {
     let mut problems = index.local_rule_problems.clone();
     let workdays = match workday_calendar() {
         Ok(calendar) => Some(calendar),
@@ -97,8 +115,17 @@ fn evaluate_indexed(catalogue: &Catalogue, index: &Index<'_>, request: &Evaluati
     branches.sort();
     branches.dedup();
     for branch_id in branches {
-        let Some(branch) = index.orgs.get(&branch_id).copied() else { continue };
-        let context = BranchContext { index, request, branch, branch_id, ancestors: index.ancestors(branch_id), workdays };
+        let Some(branch) = index.orgs.get(&branch_id).copied() else {
+            continue;
+        };
+        let context = BranchContext {
+            index,
+            request,
+            branch,
+            branch_id,
+            ancestors: index.ancestors(branch_id),
+            workdays,
+        };
         for candidate in resolve::candidates(catalogue.rules(), index, &context.ancestors) {
             context.evaluate(candidate, &mut problems, &mut findings);
         }
@@ -107,7 +134,11 @@ fn evaluate_indexed(catalogue: &Catalogue, index: &Index<'_>, request: &Evaluati
         attach_exemption(index, finding);
     }
     sort_findings(&mut findings);
-    Report { request: *request, findings, rule_problems: problems }
+    Report {
+        request: *request,
+        findings,
+        rule_problems: problems,
+    }
 }
 
 /// Puts findings in the order [`evaluate`] reports them: by org, rule, period and key. The sort is
@@ -115,26 +146,39 @@ fn evaluate_indexed(catalogue: &Catalogue, index: &Index<'_>, request: &Evaluati
 /// merges the findings of several [`evaluate_branches`] calls gets the same list as one call.
 pub fn sort_findings(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
-        (a.org_id, &a.rule_id, a.period.map(|p| p.first_day), &a.key).cmp(&(b.org_id, &b.rule_id, b.period.map(|p| p.first_day), &b.key))
+        (a.org_id, &a.rule_id, a.period.map(|p| p.first_day), &a.key).cmp(&(
+            b.org_id,
+            &b.rule_id,
+            b.period.map(|p| p.first_day),
+            &b.key,
+        ))
     });
 }
 
 /// The national working-day calendar, parsed once. Its data is embedded, so an error is a build
 /// defect; it is reported in the result rather than raised, and admission checks are skipped.
 fn workday_calendar() -> Result<&'static crate::workdays::WorkdayCalendar, String> {
-    static CALENDAR: std::sync::OnceLock<Result<crate::workdays::WorkdayCalendar, String>> = std::sync::OnceLock::new();
+    static CALENDAR: std::sync::OnceLock<Result<crate::workdays::WorkdayCalendar, String>> =
+        std::sync::OnceLock::new();
     CALENDAR
-        .get_or_init(|| crate::workdays::WorkdayCalendar::national().map_err(|error| error.to_string()))
+        .get_or_init(|| {
+            crate::workdays::WorkdayCalendar::national().map_err(|error| error.to_string())
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
 
 /// Marks a finding exempted when an organization above it granted an exemption for its key.
 fn attach_exemption(index: &Index<'_>, finding: &mut Finding) {
-    let Some(exemptions) = index.exemptions.get(finding.key.as_str()) else { return };
+    let Some(exemptions) = index.exemptions.get(finding.key.as_str()) else {
+        return;
+    };
     let granted = exemptions
         .iter()
-        .filter(|exemption| exemption.body.granted_by != finding.org_id && index.is_within(finding.org_id, exemption.body.granted_by))
+        .filter(|exemption| {
+            exemption.body.granted_by != finding.org_id
+                && index.is_within(finding.org_id, exemption.body.granted_by)
+        })
         .max_by_key(|exemption| (exemption.body.granted_on, exemption.id));
     if let Some(exemption) = granted {
         finding.exemption = Some(ExemptionNote {

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use super::RuleSource;
 use super::index::Index;
 use crate::domain::{Org, OrgId};
-use crate::rules::{CheckParameters, Citation, PreparedLocalRule, RuleDefinition, Severity, merge_parameters};
+use crate::rules::{
+    CheckParameters, Citation, PreparedLocalRule, RuleDefinition, Severity, merge_parameters,
+};
 
 /// A rule as it applies on one date to one branch.
 #[derive(Debug, Clone)]
@@ -25,7 +27,10 @@ pub(crate) struct Applied<'a> {
 #[derive(Clone, Copy)]
 pub(crate) enum Candidate<'a> {
     National(&'a RuleDefinition),
-    LocalAddition { definition: &'a RuleDefinition, local: &'a super::index::PreparedLocal<'a> },
+    LocalAddition {
+        definition: &'a RuleDefinition,
+        local: &'a super::index::PreparedLocal<'a>,
+    },
 }
 
 impl<'a> Candidate<'a> {
@@ -38,7 +43,11 @@ impl<'a> Candidate<'a> {
 }
 
 /// Every rule the branch may be subject to at some date.
-pub(crate) fn candidates<'a>(national: &'a [RuleDefinition], index: &'a Index<'a>, ancestors: &[OrgId]) -> Vec<Candidate<'a>> {
+pub(crate) fn candidates<'a>(
+    national: &'a [RuleDefinition],
+    index: &'a Index<'a>,
+    ancestors: &[OrgId],
+) -> Vec<Candidate<'a>> {
     let mut list: Vec<Candidate<'a>> = national.iter().map(Candidate::National).collect();
     for ancestor in ancestors {
         for local in index.local_rules.get(ancestor).into_iter().flatten() {
@@ -75,7 +84,11 @@ pub(crate) fn resolve<'a>(
                 parameters: version.parameters.clone(),
                 severity: version.severity,
                 version_from: version.effective_from.max(local.rule.effective_from),
-                source: RuleSource::Local { local_rule_id: local.id, issued_by: local.rule.issued_by, document: local.rule.document.clone() },
+                source: RuleSource::Local {
+                    local_rule_id: local.id,
+                    issued_by: local.rule.issued_by,
+                    document: local.rule.document.clone(),
+                },
                 citation: local.rule.document.clone(),
             })
         }
@@ -93,7 +106,12 @@ pub(crate) fn resolve<'a>(
             let mut raw = version.raw_parameters.clone();
             for ancestor in ancestors {
                 for local in index.local_rules.get(ancestor).into_iter().flatten() {
-                    let PreparedLocalRule::Tighten { rule_id, parameters, severity } = &local.prepared else {
+                    let PreparedLocalRule::Tighten {
+                        rule_id,
+                        parameters,
+                        severity,
+                    } = &local.prepared
+                    else {
                         continue;
                     };
                     if rule_id != &definition.id || !local.rule.is_in_force_on(date) {
@@ -107,7 +125,8 @@ pub(crate) fn resolve<'a>(
                             if let Some(severity) = severity {
                                 applied.severity = *severity;
                             }
-                            applied.version_from = applied.version_from.max(local.rule.effective_from);
+                            applied.version_from =
+                                applied.version_from.max(local.rule.effective_from);
                             applied.source = RuleSource::Local {
                                 local_rule_id: local.id,
                                 issued_by: local.rule.issued_by,

@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::AdmissionRecord;
-use crate::domain::{CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, Org, OrgId, Stored};
+use crate::domain::{
+    CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, Org, OrgId, Stored,
+};
 use crate::rules::LocalRule;
 
 /// Everything the engine needs to evaluate one subtree. Storage fills it; the engine only reads it.

@@ -127,11 +127,14 @@ pub struct RuleDefinition {
 
 impl RuleDefinition {
     pub fn version_on(&self, date: NaiveDate) -> Option<&RuleVersion> {
-        self.versions.iter().find(|version| version.is_in_force_on(date))
+        self.versions
+            .iter()
+            .find(|version| version.is_in_force_on(date))
     }
 
     pub fn applies_to(&self, level: OrgLevel, unit_kind: UnitKind) -> bool {
-        self.levels.contains(&level) && (self.unit_kinds.is_empty() || self.unit_kinds.contains(&unit_kind))
+        self.levels.contains(&level)
+            && (self.unit_kinds.is_empty() || self.unit_kinds.contains(&unit_kind))
     }
 
     pub fn message(&self, key: &str) -> Option<&MessageTemplate> {
@@ -216,16 +219,29 @@ impl RuleDocument {
     /// Types and checks the document: parameters against the check's schema, versions in order and
     /// not overlapping, every required message present.
     pub fn into_definition(self) -> Result<RuleDefinition, RuleLoadError> {
-        let error = |field: String, message: String| RuleLoadError { rule: self.id.clone(), field, message };
+        let error = |field: String, message: String| RuleLoadError {
+            rule: self.id.clone(),
+            field,
+            message,
+        };
         if self.id.trim().is_empty() {
-            return Err(error("id".into(), "规则编号不能为空 / the id is required".into()));
+            return Err(error(
+                "id".into(),
+                "规则编号不能为空 / the id is required".into(),
+            ));
         }
         if self.versions.is_empty() {
-            return Err(error("versions".into(), "至少需要一个版本 / at least one version is required".into()));
+            return Err(error(
+                "versions".into(),
+                "至少需要一个版本 / at least one version is required".into(),
+            ));
         }
         for key in required_messages(self.check) {
             if !self.messages.contains_key(*key) {
-                return Err(error(format!("messages.{key}"), "缺少提示语 / message missing".into()));
+                return Err(error(
+                    format!("messages.{key}"),
+                    "缺少提示语 / message missing".into(),
+                ));
             }
         }
         let mut versions = Vec::with_capacity(self.versions.len());
@@ -235,7 +251,10 @@ impl RuleDocument {
             if let Some(to) = version.effective_to
                 && to <= version.effective_from
             {
-                return Err(error(format!("versions[{index}].effective_to"), "失效日期须晚于生效日期 / must be after effective_from".into()));
+                return Err(error(
+                    format!("versions[{index}].effective_to"),
+                    "失效日期须晚于生效日期 / must be after effective_from".into(),
+                ));
             }
             if index > 0 {
                 let previous: &RuleVersionDocument = &self.versions[index - 1];
@@ -269,7 +288,11 @@ impl RuleDocument {
             unit_kinds: self.unit_kinds,
             responsibility: self.responsibility,
             enabled_by_default: self.enabled_by_default,
-            messages: self.messages.into_iter().map(|(key, m)| (key, MessageTemplate { zh: m.zh, en: m.en })).collect(),
+            messages: self
+                .messages
+                .into_iter()
+                .map(|(key, m)| (key, MessageTemplate { zh: m.zh, en: m.en }))
+                .collect(),
             versions,
         })
     }
@@ -287,7 +310,9 @@ pub fn parse_rule_toml(file_name: &str, text: &str) -> Result<RuleDefinition, Ru
         return Err(RuleLoadError {
             rule: document.id.clone(),
             field: "id".into(),
-            message: format!("文件名应为 {expected_name} / the file should be named {expected_name}"),
+            message: format!(
+                "文件名应为 {expected_name} / the file should be named {expected_name}"
+            ),
         });
     }
     document.into_definition()
@@ -342,7 +367,11 @@ impl Catalogue {
         let mut ids: Vec<&str> = rules.iter().map(|rule| rule.id.as_str()).collect();
         ids.sort();
         if let Some(pair) = ids.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(RuleLoadError { rule: pair[0].to_string(), field: "id".into(), message: "规则编号重复 / duplicate rule id".into() });
+            return Err(RuleLoadError {
+                rule: pair[0].to_string(),
+                field: "id".into(),
+                message: "规则编号重复 / duplicate rule id".into(),
+            });
         }
         Ok(Catalogue { rules })
     }
@@ -365,7 +394,11 @@ mod tests {
         let catalogue = Catalogue::national().expect("national rules load");
         assert_eq!(catalogue.rules().len(), NATIONAL_RULE_FILES.len());
         for rule in catalogue.rules() {
-            assert!(!rule.citation.quote.is_empty(), "{} cites its words", rule.id);
+            assert!(
+                !rule.citation.quote.is_empty(),
+                "{} cites its words",
+                rule.id
+            );
         }
     }
 }

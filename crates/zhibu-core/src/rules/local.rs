@@ -67,19 +67,32 @@ impl Record for LocalRule {
     fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if self.document.document.trim().is_empty() {
-            errors.add("document.document", "required", "须注明本地规则依据的文件", "name the local document the rule rests on");
+            errors.add(
+                "document.document",
+                "required",
+                "须注明本地规则依据的文件",
+                "name the local document the rule rests on",
+            );
         }
         if let Some(to) = self.effective_to
             && to <= self.effective_from
         {
-            errors.add("effective_to", "not_after_from", "失效日期须晚于生效日期", "effective_to must be after effective_from");
+            errors.add(
+                "effective_to",
+                "not_after_from",
+                "失效日期须晚于生效日期",
+                "effective_to must be after effective_from",
+            );
         }
         errors.into_result()
     }
 }
 
 /// Merges `overrides` into `base` (both JSON objects), key by key.
-pub fn merge_parameters(base: &serde_json::Value, overrides: &serde_json::Value) -> serde_json::Value {
+pub fn merge_parameters(
+    base: &serde_json::Value,
+    overrides: &serde_json::Value,
+) -> serde_json::Value {
     let mut merged = base.clone();
     if let (Some(target), Some(source)) = (merged.as_object_mut(), overrides.as_object()) {
         for (key, value) in source {
@@ -91,13 +104,20 @@ pub fn merge_parameters(base: &serde_json::Value, overrides: &serde_json::Value)
 
 /// Checks a local rule against the national catalogue: the rule it tightens exists, and every
 /// parameter it sets is one that rule's check knows, with the right type.
-pub fn validate_local_rule(rule: &LocalRule, catalogue: &Catalogue) -> Result<(), ValidationErrors> {
+pub fn validate_local_rule(
+    rule: &LocalRule,
+    catalogue: &Catalogue,
+) -> Result<(), ValidationErrors> {
     let mut errors = match rule.validate() {
         Ok(()) => ValidationErrors::new(),
         Err(errors) => errors,
     };
     match &rule.action {
-        LocalRuleAction::Tighten { rule_id, parameters, .. } => match catalogue.get(rule_id) {
+        LocalRuleAction::Tighten {
+            rule_id,
+            parameters,
+            ..
+        } => match catalogue.get(rule_id) {
             None => errors.add(
                 "rule_id",
                 "unknown_rule",
@@ -106,7 +126,12 @@ pub fn validate_local_rule(rule: &LocalRule, catalogue: &Catalogue) -> Result<()
             ),
             Some(national) => {
                 if !parameters.is_object() {
-                    errors.add("parameters", "not_an_object", "参数须为键值表", "parameters must be an object");
+                    errors.add(
+                        "parameters",
+                        "not_an_object",
+                        "参数须为键值表",
+                        "parameters must be an object",
+                    );
                 }
                 for (index, version) in national.versions.iter().enumerate() {
                     let merged = merge_parameters(&version.raw_parameters, parameters);
@@ -115,7 +140,10 @@ pub fn validate_local_rule(rule: &LocalRule, catalogue: &Catalogue) -> Result<()
                             "parameters",
                             "invalid_parameter",
                             format!("参数不适用于规则 {rule_id}（第{}版）：{message}", index + 1),
-                            format!("parameters do not fit rule {rule_id} (version {}): {message}", index + 1),
+                            format!(
+                                "parameters do not fit rule {rule_id} (version {}): {message}",
+                                index + 1
+                            ),
                         );
                         break;
                     }
@@ -124,10 +152,20 @@ pub fn validate_local_rule(rule: &LocalRule, catalogue: &Catalogue) -> Result<()
         },
         LocalRuleAction::Add { rule: document } => {
             if catalogue.get(&document.id).is_some() {
-                errors.add("rule.id", "clashes_with_national", "本地规则编号与全国规则重复", "the local rule id clashes with a national rule");
+                errors.add(
+                    "rule.id",
+                    "clashes_with_national",
+                    "本地规则编号与全国规则重复",
+                    "the local rule id clashes with a national rule",
+                );
             }
             if let Err(error) = document.as_ref().clone().into_definition() {
-                errors.add(format!("rule.{}", error.field), "invalid_rule", error.message.clone(), error.message);
+                errors.add(
+                    format!("rule.{}", error.field),
+                    "invalid_rule",
+                    error.message.clone(),
+                    error.message,
+                );
             }
         }
     }
@@ -137,7 +175,11 @@ pub fn validate_local_rule(rule: &LocalRule, catalogue: &Catalogue) -> Result<()
 /// A local rule made ready for the engine: typed once, applied to many branches.
 #[derive(Debug, Clone)]
 pub enum PreparedLocalRule {
-    Tighten { rule_id: String, parameters: serde_json::Value, severity: Option<Severity> },
+    Tighten {
+        rule_id: String,
+        parameters: serde_json::Value,
+        severity: Option<Severity>,
+    },
     Add(Box<RuleDefinition>),
 }
 
@@ -146,11 +188,21 @@ impl PreparedLocalRule {
     /// message so that the engine can report it rather than silently skip it.
     pub fn prepare(rule: &LocalRule) -> Result<PreparedLocalRule, String> {
         Ok(match &rule.action {
-            LocalRuleAction::Tighten { rule_id, parameters, severity } => {
-                PreparedLocalRule::Tighten { rule_id: rule_id.clone(), parameters: parameters.clone(), severity: *severity }
-            }
+            LocalRuleAction::Tighten {
+                rule_id,
+                parameters,
+                severity,
+            } => PreparedLocalRule::Tighten {
+                rule_id: rule_id.clone(),
+                parameters: parameters.clone(),
+                severity: *severity,
+            },
             LocalRuleAction::Add { rule: document } => {
-                let mut definition = document.as_ref().clone().into_definition().map_err(|error| error.to_string())?;
+                let mut definition = document
+                    .as_ref()
+                    .clone()
+                    .into_definition()
+                    .map_err(|error| error.to_string())?;
                 definition.confidence = super::Confidence::Local;
                 PreparedLocalRule::Add(Box::new(definition))
             }

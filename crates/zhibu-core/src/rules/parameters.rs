@@ -38,7 +38,11 @@ impl Ratio {
     }
 
     pub fn describe_zh(&self) -> String {
-        let share = if self.numerator * 2 == self.denominator { "半数".to_string() } else { format!("{}/{}", self.numerator, self.denominator) };
+        let share = if self.numerator * 2 == self.denominator {
+            "半数".to_string()
+        } else {
+            format!("{}/{}", self.numerator, self.denominator)
+        };
         match self.comparison {
             Comparison::AtLeast => format!("{share}以上"),
             Comparison::MoreThan => format!("超过{share}"),
@@ -46,7 +50,11 @@ impl Ratio {
     }
 
     pub fn describe_en(&self) -> String {
-        let share = if self.numerator * 2 == self.denominator { "half".to_string() } else { format!("{}/{}", self.numerator, self.denominator) };
+        let share = if self.numerator * 2 == self.denominator {
+            "half".to_string()
+        } else {
+            format!("{}/{}", self.numerator, self.denominator)
+        };
         match self.comparison {
             Comparison::AtLeast => format!("at least {share}"),
             Comparison::MoreThan => format!("more than {share}"),
@@ -192,15 +200,22 @@ pub enum CheckKind {
 
 impl CheckParameters {
     /// Parses the parameters of `check` from JSON, naming the offending field on error.
-    pub fn parse(check: CheckKind, parameters: serde_json::Value) -> Result<CheckParameters, String> {
+    pub fn parse(
+        check: CheckKind,
+        parameters: serde_json::Value,
+    ) -> Result<CheckParameters, String> {
         fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
             serde_json::from_value(value).map_err(|error| error.to_string())
         }
         Ok(match check {
             CheckKind::PeriodicMeeting => CheckParameters::PeriodicMeeting(typed(parameters)?),
             CheckKind::TalkCoverage => CheckParameters::TalkCoverage(typed(parameters)?),
-            CheckKind::GeneralMeetingVote => CheckParameters::GeneralMeetingVote(typed(parameters)?),
-            CheckKind::MinimumFullMembers => CheckParameters::MinimumFullMembers(typed(parameters)?),
+            CheckKind::GeneralMeetingVote => {
+                CheckParameters::GeneralMeetingVote(typed(parameters)?)
+            }
+            CheckKind::MinimumFullMembers => {
+                CheckParameters::MinimumFullMembers(typed(parameters)?)
+            }
             CheckKind::CommitteeRequired => CheckParameters::CommitteeRequired(typed(parameters)?),
             CheckKind::CommitteeSize => CheckParameters::CommitteeSize(typed(parameters)?),
             CheckKind::MemberSoftCap => CheckParameters::MemberSoftCap(typed(parameters)?),
