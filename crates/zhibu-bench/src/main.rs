@@ -437,15 +437,20 @@ async fn edit_branch(
             AttendanceState::Present => AttendanceState::Absent,
             _ => AttendanceState::Present,
         };
-        repository
+        match repository
             .amend(
                 MeetingId(chosen.id),
                 chosen.version,
                 amended,
                 &ChangeMeta::because("bench", "更正出席情况"),
             )
-            .await?;
-        Ok(Some("changed an attendance"))
+            .await
+        {
+            Ok(_) => Ok(Some("changed an attendance")),
+            // A vote's counts that no longer fit the attendance: try another edit.
+            Err(StorageError::Invalid(_)) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
     }
 }
 

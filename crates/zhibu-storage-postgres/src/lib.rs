@@ -154,6 +154,9 @@ const UNLOCK_MIGRATIONS: &str = "SELECT pg_advisory_unlock($1)";
 const SELECT_RECORD: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
 FROM records WHERE id = $1";
 
+const SELECT_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records WHERE id = ANY($1)";
+
 // Within one tenant (the subtree is known): the tenant-led index serves it, and on a partitioned
 // or distributed table only that tenant's partition or shard is read.
 const LIST_RECORDS: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
@@ -184,7 +187,7 @@ LIMIT $5";
 const LIST_PATH_RANGE: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
 FROM records
 WHERE tenant_id = $1
-  AND kind = $2
+  AND kind = ANY($2)
   AND org_path ~>=~ $3
   AND org_path ~<~ $4
   AND NOT deleted
@@ -562,13 +565,26 @@ impl Backend for PostgresBackend {
         query: &PathRangeQuery,
     ) -> Result<Vec<RecordRow>, StorageError> {
         let tenant = tenant(&query.path_from)?;
+        let kinds: Vec<&str> = query.kinds.iter().map(|kind| kind.as_str()).collect();
         let rows = sqlx::query(LIST_PATH_RANGE)
             .bind(tenant)
-            .bind(query.kind.as_str())
+            .bind(kinds)
             .bind(query.path_from.as_str())
             .bind(query.path_to.as_str())
             .bind(query.event_from)
             .bind(query.event_to)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StorageError::database)?;
+        rows.iter().map(decode_record).collect()
+    }
+
+    async fn get_many(&self, ids: &[i64]) -> Result<Vec<RecordRow>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(SELECT_RECORDS)
+            .bind(ids)
             .fetch_all(&self.pool)
             .await
             .map_err(StorageError::database)?;

@@ -538,24 +538,32 @@ impl Backend for SqliteBackend {
         query: &PathRangeQuery,
     ) -> Result<Vec<RecordRow>, StorageError> {
         subtree_pattern_of(&query.path_from)?;
-        let rows = sqlx::query(LIST_PATH_RANGE)
-            .bind(query.kind.as_str())
-            .bind(query.path_from.as_str())
-            .bind(query.path_to.as_str())
-            .bind(
-                query
-                    .event_from
-                    .map_or_else(|| "0000-01-01".to_string(), date_text),
-            )
-            .bind(
-                query
-                    .event_to
-                    .map_or_else(|| "9999-12-31".to_string(), date_text),
-            )
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StorageError::database)?;
-        rows.iter().map(decode_record).collect()
+        // One statement per kind: each is one range of the index, and SQLite has no round trip
+        // to save.
+        let mut rows = Vec::new();
+        for kind in &query.kinds {
+            let found = sqlx::query(LIST_PATH_RANGE)
+                .bind(kind.as_str())
+                .bind(query.path_from.as_str())
+                .bind(query.path_to.as_str())
+                .bind(
+                    query
+                        .event_from
+                        .map_or_else(|| "0000-01-01".to_string(), date_text),
+                )
+                .bind(
+                    query
+                        .event_to
+                        .map_or_else(|| "9999-12-31".to_string(), date_text),
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StorageError::database)?;
+            for row in &found {
+                rows.push(decode_record(row)?);
+            }
+        }
+        Ok(rows)
     }
 
     /// A missing head row reads as an empty chain here, so that `verify` reports the mismatch

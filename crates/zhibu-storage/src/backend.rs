@@ -84,17 +84,27 @@ impl RecordQuery {
     }
 }
 
-/// Current, not deleted records of one kind whose `org_path` lies in `path_from..path_to`
+/// Current, not deleted records of some kinds whose `org_path` lies in `path_from..path_to`
 /// (compared byte by byte, `path_to` excluded), for reading a tenant's records chunk by chunk in
-/// tree order. Both ends lie in one tenant (the top-level org whose id is the paths' first
-/// segment), or `path_to` is the end of that tenant ([`tenant_end`]).
+/// tree order, or one branch's subtree in one round trip. Both ends lie in one tenant (the
+/// top-level org whose id is the paths' first segment), or `path_to` is the end of that tenant
+/// ([`tenant_end`]). The dates, when given, bound `event_date` of every kind asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathRangeQuery {
-    pub kind: RecordKind,
+    pub kinds: Vec<RecordKind>,
     pub path_from: String,
     pub path_to: String,
     pub event_from: Option<NaiveDate>,
     pub event_to: Option<NaiveDate>,
+}
+
+/// The first path after every path of the subtree `/…/7/` in byte order: `/…/70`, which sorts
+/// after `/…/7/…` because `0` follows `/`.
+pub fn subtree_end(path: &str) -> String {
+    match path.strip_suffix('/') {
+        Some(stem) => format!("{stem}0"),
+        None => format!("{path}0"),
+    }
 }
 
 /// The tenant of a record: the top-level org, the first segment of its path (`/7/12/` → 7).
@@ -103,8 +113,7 @@ pub fn tenant_of(org_path: &str) -> Option<i64> {
     org_path.strip_prefix('/')?.split('/').next()?.parse().ok()
 }
 
-/// The first path after every path of `tenant`'s subtree in byte order: `/7/` → `/70`, which
-/// sorts after `/7/…` because `0` follows `/`.
+/// The first path after every path of `tenant`'s subtree in byte order: `/7/` → `/70`.
 pub fn tenant_end(tenant: i64) -> String {
     format!("/{tenant}0")
 }
@@ -154,19 +163,29 @@ pub trait Backend: Send + Sync {
     ) -> Result<Vec<RecordRow>, StorageError> {
         let tenant = tenant_of(&query.path_from)
             .map_or_else(|| "/".to_string(), |tenant| format!("/{tenant}/"));
-        let list = RecordQuery {
-            event_from: query.event_from,
-            event_to: query.event_to,
-            ..RecordQuery::in_subtree(query.kind, &tenant)
-        };
-        let rows = self.list(&list).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|row| {
+        let mut rows = Vec::new();
+        for kind in &query.kinds {
+            let list = RecordQuery {
+                event_from: query.event_from,
+                event_to: query.event_to,
+                ..RecordQuery::in_subtree(*kind, &tenant)
+            };
+            rows.extend(self.list(&list).await?.into_iter().filter(|row| {
                 row.org_path.as_str() >= query.path_from.as_str()
                     && row.org_path.as_str() < query.path_to.as_str()
-            })
-            .collect())
+            }));
+        }
+        Ok(rows)
+    }
+
+    /// The current rows of these ids, deleted ones included, in no particular order; ids with no
+    /// row are left out. PostgreSQL answers in one round trip; this default reads one by one.
+    async fn get_many(&self, ids: &[i64]) -> Result<Vec<RecordRow>, StorageError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            rows.extend(self.get(*id).await?);
+        }
+        Ok(rows)
     }
 
     /// The same database's accounts, sessions and audit log.

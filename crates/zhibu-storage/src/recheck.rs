@@ -31,7 +31,8 @@ use zhibu_core::{
 
 use crate::repository::decode;
 use crate::{
-    ChainEntry, PathRangeQuery, RecordQuery, RecordRow, Repository, StorageError, tenant_end,
+    ChainEntry, PathRangeQuery, RecordQuery, RecordRow, Repository, StorageError, subtree_end,
+    tenant_end,
 };
 
 /// Which findings to keep: every branch of `tenant` for the calendar year `year`, as of `today`.
@@ -130,6 +131,26 @@ const CHUNK_KINDS: [RecordKind; 5] = [
     RecordKind::Meeting,
     RecordKind::Talk,
     RecordKind::AdmissionRecord,
+];
+
+/// Of those, the kinds read whatever their date.
+const UNDATED_CHUNK_KINDS: [RecordKind; 3] = [
+    RecordKind::Member,
+    RecordKind::CommitteeTerm,
+    RecordKind::AdmissionRecord,
+];
+
+/// Events: only those of the years concerned are read, as `Repository::load_snapshot` does.
+const DATED_KINDS: [RecordKind; 2] = [RecordKind::Meeting, RecordKind::Talk];
+
+/// What a branch's subtree holds for the engine, besides events.
+const UNDATED_BRANCH_KINDS: [RecordKind; 6] = [
+    RecordKind::Org,
+    RecordKind::Member,
+    RecordKind::CommitteeTerm,
+    RecordKind::Exemption,
+    RecordKind::AdmissionRecord,
+    RecordKind::LocalRule,
 ];
 
 /// Branches per chunk of a full pass unless the caller says otherwise: about 10,000 members and
@@ -447,17 +468,29 @@ async fn read_chunk(
     from: &str,
     to: &str,
 ) -> Result<ChunkRows, StorageError> {
-    let mut rows = Vec::with_capacity(CHUNK_KINDS.len());
-    for kind in CHUNK_KINDS {
-        let dated = matches!(kind, RecordKind::Meeting | RecordKind::Talk);
-        let query = PathRangeQuery {
-            kind,
-            path_from: from.to_string(),
-            path_to: to.to_string(),
-            event_from: dated.then(|| scope.year_start()),
-            event_to: dated.then(|| scope.year_end()),
-        };
-        rows.push((kind, repository.backend().list_path_range(&query).await?));
+    let backend = repository.backend();
+    let range = |kinds: Vec<RecordKind>, dated: bool| PathRangeQuery {
+        kinds,
+        path_from: from.to_string(),
+        path_to: to.to_string(),
+        event_from: dated.then(|| scope.year_start()),
+        event_to: dated.then(|| scope.year_end()),
+    };
+    // Two reads: the kinds kept whatever their date, and the year's events.
+    let mut found = backend
+        .list_path_range(&range(UNDATED_CHUNK_KINDS.to_vec(), false))
+        .await?;
+    found.extend(
+        backend
+            .list_path_range(&range(DATED_KINDS.to_vec(), true))
+            .await?,
+    );
+    let mut rows: Vec<(RecordKind, Vec<RecordRow>)> =
+        CHUNK_KINDS.iter().map(|kind| (*kind, Vec::new())).collect();
+    for row in found {
+        if let Some((_, list)) = rows.iter_mut().find(|(kind, _)| *kind == row.kind) {
+            list.push(row);
+        }
     }
     Ok(ChunkRows { index, rows })
 }
@@ -641,22 +674,98 @@ impl Rechecker {
         self.rule_problems.extend(report.rule_problems);
     }
 
-    /// The snapshot of one branch: its own records (`Repository::load_snapshot`), the members
-    /// posted to it whose records are kept elsewhere, and members its records name.
+    /// The snapshot of one branch, as `Repository::load_snapshot(branch, …)` gives it (its subtree,
+    /// its ancestors and their own local rules, the year's events), plus the members posted to it
+    /// whose records are kept elsewhere and members its records name — in four round trips, so
+    /// that a re-check after a write stays a few milliseconds on a server database.
     async fn branch_snapshot(&self, branch: OrgId) -> Result<Snapshot, StorageError> {
-        let mut snapshot = self
-            .repository
-            .load_snapshot(branch, self.scope.year_start(), self.scope.year_end())
+        let backend = self.repository.backend();
+        let Some(path) = self.tree.get(&branch).map(|node| node.path.clone()) else {
+            return Ok(Snapshot::default());
+        };
+        let range =
+            |kinds: Vec<RecordKind>, from: String, to: String, dated: bool| PathRangeQuery {
+                kinds,
+                path_from: from,
+                path_to: to,
+                event_from: dated.then(|| self.scope.year_start()),
+                event_to: dated.then(|| self.scope.year_end()),
+            };
+        let mut rows = backend
+            .list_path_range(&range(
+                UNDATED_BRANCH_KINDS.to_vec(),
+                path.clone(),
+                subtree_end(&path),
+                false,
+            ))
             .await?;
+        rows.extend(
+            backend
+                .list_path_range(&range(
+                    DATED_KINDS.to_vec(),
+                    path.clone(),
+                    subtree_end(&path),
+                    true,
+                ))
+                .await?,
+        );
+        let ancestor_ids: Vec<i64> = ancestors(&self.tree, branch)
+            .iter()
+            .map(|id| id.0)
+            .collect();
+        rows.extend(
+            backend
+                .get_many(&ancestor_ids)
+                .await?
+                .into_iter()
+                .filter(|row| row.kind == RecordKind::Org && !row.deleted),
+        );
+        // The ancestors' own local rules: a local rule is kept under the path of the org that
+        // issued it, so they are the tenant's rules kept at an ancestor's path.
+        let ancestor_paths: HashSet<String> = ancestor_ids
+            .iter()
+            .filter_map(|id| self.tree.get(&OrgId(*id)))
+            .map(|node| node.path.clone())
+            .collect();
+        let tenant_rules = backend
+            .list_path_range(&range(
+                vec![RecordKind::LocalRule],
+                self.scope.tenant_path(),
+                tenant_end(self.scope.tenant.0),
+                false,
+            ))
+            .await?;
+        rows.extend(
+            tenant_rules
+                .into_iter()
+                .filter(|row| ancestor_paths.contains(&row.org_path)),
+        );
+
+        let mut snapshot = Snapshot::default();
+        let by_kind = |kind: RecordKind| {
+            rows.iter()
+                .filter(move |row| row.kind == kind)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        snapshot.orgs = decode_all(&by_kind(RecordKind::Org))?;
+        snapshot.members = decode_all(&by_kind(RecordKind::Member))?;
+        snapshot.committee_terms = decode_all(&by_kind(RecordKind::CommitteeTerm))?;
+        snapshot.exemptions = decode_all(&by_kind(RecordKind::Exemption))?;
+        snapshot.admission_records = decode_all(&by_kind(RecordKind::AdmissionRecord))?;
+        snapshot.local_rules = decode_all(&by_kind(RecordKind::LocalRule))?;
+        snapshot.meetings = decode_all(&by_kind(RecordKind::Meeting))?;
+        snapshot.talks = decode_all(&by_kind(RecordKind::Talk))?;
+
         let mut wanted: BTreeSet<i64> = self.foreign.get(&branch).cloned().unwrap_or_default();
         wanted.extend(missing_members(&snapshot));
         let held: HashSet<i64> = snapshot.members.iter().map(|member| member.id).collect();
-        for id in wanted.into_iter().filter(|id| !held.contains(id)) {
-            match self.repository.backend().get(id).await? {
-                Some(row) if row.kind == RecordKind::Member && !row.deleted => {
-                    snapshot.members.push(decode::<Member>(&row)?)
+        let wanted: Vec<i64> = wanted.into_iter().filter(|id| !held.contains(id)).collect();
+        if !wanted.is_empty() {
+            for row in backend.get_many(&wanted).await? {
+                if row.kind == RecordKind::Member && !row.deleted {
+                    snapshot.members.push(decode::<Member>(&row)?);
                 }
-                _ => {}
             }
         }
         snapshot.members.sort_by_key(|member| member.id);

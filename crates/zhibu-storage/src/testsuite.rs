@@ -2104,7 +2104,7 @@ pub async fn bulk_load_chains_every_record(store: Arc<dyn Backend>) {
 
     let tenant = tree.working_committee.id;
     let range = |from: String, to: String| crate::PathRangeQuery {
-        kind: RecordKind::Member,
+        kinds: vec![RecordKind::Member],
         path_from: from,
         path_to: to,
         event_from: None,
@@ -2165,6 +2165,28 @@ pub async fn bulk_load_chains_every_record(store: Arc<dyn Backend>) {
         ids(only_loaded_branch),
         BTreeSet::from([first + 1, first + 2])
     );
+    // Several kinds at once, within dates: the loaded branch's own subtree in one read.
+    let subtree = store
+        .list_path_range(&crate::PathRangeQuery {
+            kinds: vec![RecordKind::Org, RecordKind::Meeting, RecordKind::Talk],
+            path_from: branch_path.clone(),
+            path_to: crate::subtree_end(&branch_path),
+            event_from: Some(date(2016, 1, 1)),
+            event_to: Some(date(2026, 1, 15)),
+        })
+        .await
+        .expect("the loaded branch's org and its meeting of 15 January");
+    assert_eq!(ids(subtree), BTreeSet::from([first, first + 3]));
+    // Reading by ids gives the rows that exist, deleted or not.
+    let mut many: Vec<i64> = store
+        .get_many(&[first + 4, tree.branch.id, i64::MAX])
+        .await
+        .expect("read by ids")
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+    many.sort();
+    assert_eq!(many, [tree.branch.id, first + 4]);
 }
 
 pub async fn load_snapshot_returns_the_subtree_and_its_ancestors(store: Arc<dyn Backend>) {
