@@ -604,7 +604,7 @@ async fn serve_load(
     let committee_path = |id: OrgId| format!("/committees/{id}?year={year}");
     let branch_path = |id: OrgId| format!("/branches/{id}?year={year}");
 
-    let mut runs: Vec<(String, Arc<dyn Fn(usize, u64) -> String + Send + Sync>)> = Vec::new();
+    let mut runs: Vec<(String, Pick)> = Vec::new();
     if root_dashboard {
         let path = committee_path(tenant);
         runs.push((
@@ -666,6 +666,9 @@ async fn serve_load(
         .map_err(|error| Failure(format!("stop the server: {error}")))?;
     Ok(())
 }
+
+/// Which page client `c` asks for in its `n`-th request.
+type Pick = Arc<dyn Fn(usize, u64) -> String + Send + Sync>;
 
 /// A deterministic spread of request `n` of client `client` over `len` pages.
 fn spread(client: usize, n: u64, len: usize) -> usize {

@@ -390,17 +390,15 @@ async fn read_tenant_wide(
     Ok((orgs, local_rules, exemptions))
 }
 
-/// The tree of the tenant's orgs, and its branches in path (byte) order.
-fn build_tree(
-    org_rows: &[RecordRow],
-) -> Result<
-    (
-        HashMap<OrgId, OrgNode>,
-        HashMap<OrgId, Vec<OrgId>>,
-        HashMap<OrgId, Stored<Org>>,
-    ),
-    StorageError,
-> {
+/// The tenant's orgs as a tree (by id), the children of each, and the orgs themselves.
+type TenantTree = (
+    HashMap<OrgId, OrgNode>,
+    HashMap<OrgId, Vec<OrgId>>,
+    HashMap<OrgId, Stored<Org>>,
+);
+
+/// The tree of the tenant's orgs, from their rows.
+fn build_tree(org_rows: &[RecordRow]) -> Result<TenantTree, StorageError> {
     let mut tree = HashMap::with_capacity(org_rows.len());
     let mut children: HashMap<OrgId, Vec<OrgId>> = HashMap::new();
     let mut orgs = HashMap::with_capacity(org_rows.len());

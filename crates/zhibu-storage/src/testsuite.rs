@@ -1909,12 +1909,6 @@ pub async fn undecodable_rows_are_corrupt_not_missing(store: Arc<dyn Backend>, r
 }
 
 // ---------------------------------------------------------------------------------------------
-// The engine's snapshot
-// ---------------------------------------------------------------------------------------------
-
-/// A snapshot holds the subtree's records (events of the whole years concerned) and the
-/// ancestors, and nothing from beside the subtree.
-// ---------------------------------------------------------------------------------------------
 // The trusted bulk path
 // ---------------------------------------------------------------------------------------------
 
@@ -2189,6 +2183,12 @@ pub async fn bulk_load_chains_every_record(store: Arc<dyn Backend>) {
     assert_eq!(many, [tree.branch.id, first + 4]);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The engine's snapshot
+// ---------------------------------------------------------------------------------------------
+
+/// A snapshot holds the subtree's records (events of the whole years concerned) and the
+/// ancestors, and nothing from beside the subtree.
 pub async fn load_snapshot_returns_the_subtree_and_its_ancestors(store: Arc<dyn Backend>) {
     let (repo, _) = repository(store);
     let tree = build_tree(&repo).await;
