@@ -604,3 +604,42 @@ impl fmt::Debug for PhoneNumber {
         write!(f, "PhoneNumber({})", self.masked())
     }
 }
+
+// Serde: both serialize as their full text (storage seals them before anything is written, and
+// the web layer masks them before anything is shown) and deserialize through `parse`, so a value
+// read back has passed every check again. A birth date after "today" cannot be checked without a
+// clock, so reading accepts any date up to the end of the calendar; entry points that take input
+// (the API, an import) call `parse` with today's date first.
+impl serde::Serialize for IdCardNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IdCardNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        IdCardNumber::parse(&text, NaiveDate::MAX).map_err(|error| {
+            let reasons: Vec<String> = error.problems.iter().map(|p| p.message_en()).collect();
+            serde::de::Error::custom(format!("invalid ID number: {}", reasons.join("; ")))
+        })
+    }
+}
+
+impl serde::Serialize for PhoneNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.as_full_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PhoneNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PhoneNumber::parse(&text).map_err(|error| {
+            serde::de::Error::custom(format!(
+                "invalid phone number: {}",
+                error.problem.message_en()
+            ))
+        })
+    }
+}

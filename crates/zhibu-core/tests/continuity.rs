@@ -62,6 +62,7 @@ fn member(joined: &str) -> Stored<Member> {
         employment: EmploymentCategory::Salaried,
         leading_cadre: false,
         org_life_exemption: None,
+        registry: Default::default(),
     };
     stored(SUBJECT.0, body, d(joined))
 }

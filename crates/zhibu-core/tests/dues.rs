@@ -64,6 +64,7 @@ fn member_in(
         employment,
         leading_cadre: false,
         org_life_exemption: None,
+        registry: Default::default(),
     };
     stored(id, body, d(joined))
 }

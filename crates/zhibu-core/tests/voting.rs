@@ -42,6 +42,7 @@ fn member(branch: i64, history: &[(&str, MemberStatus)]) -> Member {
         employment: EmploymentCategory::Salaried,
         leading_cadre: false,
         org_life_exemption: None,
+        registry: Default::default(),
     }
 }
 

@@ -100,6 +100,7 @@ impl Person {
             employment: self.employment,
             leading_cadre: self.leading_cadre,
             org_life_exemption: self.exemption.clone(),
+            registry: Default::default(),
         }
     }
 }

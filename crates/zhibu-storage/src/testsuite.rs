@@ -161,6 +161,7 @@ fn member(name: &str, postings: Vec<BranchPosting>) -> Member {
         employment: EmploymentCategory::Salaried,
         leading_cadre: false,
         org_life_exemption: None,
+        registry: Default::default(),
     }
 }
 
@@ -2442,6 +2443,7 @@ fn upgrade_fixture_members() -> [Member; 2] {
         employment: EmploymentCategory::Salaried,
         leading_cadre: true,
         org_life_exemption: None,
+        registry: Default::default(),
     };
     let li = Member {
         name: "李强".to_string(),
@@ -2467,6 +2469,7 @@ fn upgrade_fixture_members() -> [Member; 2] {
         employment: EmploymentCategory::Salaried,
         leading_cadre: false,
         org_life_exemption: None,
+        registry: Default::default(),
     };
     [wang, li]
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{OrgId, Record, RecordKind};
 use crate::ValidationErrors;
+use crate::identity::{IdCardNumber, PhoneNumber};
 
 /// A member's standing in the Party on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -127,8 +128,132 @@ pub enum Sex {
     Female,
 }
 
-/// A Party member. Personal identifiers (ID number, phone) are not part of this record; they are
-/// kept apart, encrypted, by the modules that need them.
+/// 学历: the education levels of the national member registry (全国党员管理信息系统), highest
+/// completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Education {
+    /// 研究生（博士）
+    Doctorate,
+    /// 研究生（硕士）
+    Master,
+    /// 大学本科
+    Bachelor,
+    /// 大学专科
+    College,
+    /// 中等专科（中专、中技）
+    Secondary,
+    /// 高中
+    HighSchool,
+    /// 初中
+    MiddleSchool,
+    /// 小学及以下
+    PrimaryOrBelow,
+}
+
+impl Education {
+    pub const ALL: [Education; 8] = [
+        Education::Doctorate,
+        Education::Master,
+        Education::Bachelor,
+        Education::College,
+        Education::Secondary,
+        Education::HighSchool,
+        Education::MiddleSchool,
+        Education::PrimaryOrBelow,
+    ];
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            Education::Doctorate => "博士研究生",
+            Education::Master => "硕士研究生",
+            Education::Bachelor => "大学本科",
+            Education::College => "大学专科",
+            Education::Secondary => "中等专科",
+            Education::HighSchool => "高中",
+            Education::MiddleSchool => "初中",
+            Education::PrimaryOrBelow => "小学及以下",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Education::Doctorate => "doctorate",
+            Education::Master => "master's degree",
+            Education::Bachelor => "bachelor's degree",
+            Education::College => "college diploma",
+            Education::Secondary => "secondary vocational",
+            Education::HighSchool => "high school",
+            Education::MiddleSchool => "middle school",
+            Education::PrimaryOrBelow => "primary school or below",
+        }
+    }
+
+    /// Reads the registry's wording and its common variants (`本科`, `大专`, `中专`, `中技`,
+    /// `博士`, `研究生`, `小学`, `文盲`…). `None` if it is none of them.
+    pub fn parse_zh(text: &str) -> Option<Education> {
+        let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let text = text.as_str();
+        if text.is_empty() {
+            return None;
+        }
+        let found = match text {
+            "博士研究生" | "博士" | "研究生（博士）" | "研究生(博士)" => Education::Doctorate,
+            "硕士研究生" | "硕士" | "研究生" | "研究生（硕士）" | "研究生(硕士)" => Education::Master,
+            "大学本科" | "本科" | "大学" => Education::Bachelor,
+            "大学专科" | "专科" | "大专" | "高职" => Education::College,
+            "中等专科" | "中专" | "中技" | "中专中技" | "中等专业学校" | "技工学校" | "职高" => {
+                Education::Secondary
+            }
+            "高中" | "普通高中" => Education::HighSchool,
+            "初中" => Education::MiddleSchool,
+            "小学及以下" | "小学" | "文盲" | "半文盲" | "无" => Education::PrimaryOrBelow,
+            _ => return None,
+        };
+        Some(found)
+    }
+}
+
+/// The registry columns of a member that the compliance checks do not need: what the national
+/// member registry (全国党员管理信息系统) exports beside name, sex, birth date, joining, status and
+/// branch, which the member record keeps in its own fields. The ID number and the phone are
+/// personal data: storage encrypts them at rest (they are named by [`Member::PERSONAL_FIELDS`])
+/// and views mask them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegistryDetails {
+    /// 民族, e.g. 汉族.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ethnicity: Option<String>,
+    /// 学历.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub education: Option<Education>,
+    /// 公民身份号码 (GB 11643), personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub id_number: Option<IdCardNumber>,
+    /// 联系电话, personal data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub phone: Option<PhoneNumber>,
+    /// 籍贯.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_place: Option<String>,
+    /// 工作岗位 / 单位及职务, as the registry words it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_post: Option<String>,
+}
+
+impl RegistryDetails {
+    pub fn is_empty(&self) -> bool {
+        self == &RegistryDetails::default()
+    }
+}
+
+/// A Party member. The registry columns beyond what the checks need (ethnicity, education, ID
+/// number, phone…) are in [`RegistryDetails`]; the personal ones are sealed at rest by storage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -151,6 +276,9 @@ pub struct Member {
     /// (教育管理条例 第二十三条). The reason is recorded; attendance-based rules skip them.
     #[serde(default)]
     pub org_life_exemption: Option<String>,
+    /// Registry columns (民族, 学历, 公民身份号码, 联系电话…); empty when not recorded.
+    #[serde(default, skip_serializing_if = "RegistryDetails::is_empty")]
+    pub registry: RegistryDetails,
 }
 
 impl Member {
@@ -184,6 +312,17 @@ impl Member {
 
     pub fn is_exempt_from_org_life(&self) -> bool {
         self.org_life_exemption.is_some()
+    }
+
+    /// The JSON paths (within the record body) of personal data, which storage encrypts at rest.
+    pub const PERSONAL_FIELDS: &'static [&'static str] = &["registry.id_number", "registry.phone"];
+
+    /// The day the member became a full member (转为正式党员), from the status history.
+    pub fn became_full_on(&self) -> Option<NaiveDate> {
+        self.status_history
+            .iter()
+            .find(|change| change.status.is_full_member())
+            .map(|change| change.effective_on)
     }
 }
 
@@ -255,6 +394,24 @@ impl Record for Member {
                     "status changes must be in date order",
                 );
             }
+        }
+        if let Some(id_number) = &self.registry.id_number {
+            let birth_date = self.birth_date;
+            if let Err(mismatch) =
+                id_number.check_consistent_with("registry.id_number", birth_date, self.sex)
+            {
+                errors.extend_prefixed("", mismatch);
+            }
+        }
+        if let Some(ethnicity) = &self.registry.ethnicity
+            && ethnicity.trim().is_empty()
+        {
+            errors.add(
+                "registry.ethnicity",
+                "blank",
+                "民族不能为空白；未登记时请留空",
+                "the ethnicity must not be blank; leave it out when unknown",
+            );
         }
         if self.postings.is_empty() {
             errors.add(

@@ -91,6 +91,7 @@ impl World {
             employment: EmploymentCategory::Salaried,
             leading_cadre: false,
             org_life_exemption: None,
+            registry: Default::default(),
         };
         self.snapshot.members.push(stored(id, member));
         MemberId(id)
