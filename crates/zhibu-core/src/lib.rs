@@ -15,6 +15,7 @@ pub mod ical;
 pub mod identity;
 pub mod money;
 pub mod regularity;
+pub mod reminders;
 pub mod rules;
 pub mod validation;
 pub mod voting;

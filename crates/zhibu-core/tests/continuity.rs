@@ -489,6 +489,7 @@ fn dues_ledger(
 ) -> MemberLedger {
     let declarations = [IncomeDeclaration {
         member_id: SUBJECT,
+        branch_id: BRANCH,
         category: EmploymentCategory::Salaried,
         monthly_base: Fen::from_yuan(4_000),
         effective_month: ym("2025-01"),
@@ -498,6 +499,7 @@ fn dues_ledger(
         .iter()
         .map(|month| DuesPayment {
             member_id: SUBJECT,
+            branch_id: BRANCH,
             paid_on: ym(month).first_day(),
             amount: Fen::from_yuan(40),
             months_covered: vec![ym(month)],
@@ -608,6 +610,7 @@ fn dues_rules_article_13_partial_payment_waiver_and_dues_paid_elsewhere_break_th
     // A partial payment in April: arrears, but not "不交纳".
     let declarations = [IncomeDeclaration {
         member_id: SUBJECT,
+        branch_id: BRANCH,
         category: EmploymentCategory::Salaried,
         monthly_base: Fen::from_yuan(4_000),
         effective_month: ym("2025-01"),
@@ -615,6 +618,7 @@ fn dues_rules_article_13_partial_payment_waiver_and_dues_paid_elsewhere_break_th
     }];
     let partial = [DuesPayment {
         member_id: SUBJECT,
+        branch_id: BRANCH,
         paid_on: d("2026-04-02"),
         amount: Fen::from_yuan(10),
         months_covered: vec![ym("2026-04")],
@@ -638,11 +642,13 @@ fn dues_rules_article_13_partial_payment_waiver_and_dues_paid_elsewhere_break_th
     // A waiver for March (approved) settles March.
     let waiver = [DuesRelief {
         member_id: SUBJECT,
+        branch_id: BRANCH,
         from_month: ym("2026-03"),
         to_month: ym("2026-03"),
         kind: ReliefKind::Waive,
         branch_decision_ref: "支委会决定".into(),
         upper_approval_ref: "上级党委批复".into(),
+        approved_by: None,
     }];
     assert_eq!(
         run(&dues_ledger(&someone, &[], &waiver, "2026-06"), &[]),

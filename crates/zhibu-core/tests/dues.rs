@@ -81,6 +81,7 @@ fn declaration(
 ) -> IncomeDeclaration {
     IncomeDeclaration {
         member_id: MemberId(member_id),
+        branch_id: BRANCH,
         category,
         monthly_base: yuan(base),
         effective_month: ym(from),
@@ -97,6 +98,7 @@ fn payment(
 ) -> DuesPayment {
     DuesPayment {
         member_id: MemberId(member_id),
+        branch_id: BRANCH,
         paid_on: d(paid_on),
         amount: yuan(amount),
         months_covered: months.iter().map(|m| ym(m)).collect(),
@@ -691,11 +693,13 @@ fn dues_rules_article_7_hardship_relief_needs_both_branch_decision_and_upper_app
     let (someone, declared) = salaried_3000(1);
     let relief = |kind, branch: &str, upper: &str| DuesRelief {
         member_id: MemberId(1),
+        branch_id: BRANCH,
         from_month: ym("2026-02"),
         to_month: ym("2026-03"),
         kind,
         branch_decision_ref: branch.into(),
         upper_approval_ref: upper.into(),
+        approved_by: None,
     };
     let reduce = ReliefKind::Reduce {
         monthly_amount: yuan("10.00"),

@@ -7,6 +7,9 @@ use zhibu_core::admission::{
     AdmissionContext, AdmissionRecord, standing_from_members, validate_admission,
 };
 use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
+use zhibu_core::dues::{
+    BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration, dues_branch_for,
+};
 use zhibu_core::workdays::WorkdayCalendar;
 use zhibu_core::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId,
@@ -467,6 +470,181 @@ impl ContextCheck for AdmissionRecord {
                 standing: &standing,
             },
         )?;
+        Ok(row.org_path)
+    }
+}
+
+// ---- Dues (issue 4): declarations, payments, reliefs and branch settings are kept under the
+// branch named in the record, which must be the member's dues branch at the record's date.
+
+async fn require_member(
+    tx: &mut dyn Transaction,
+    id: MemberId,
+    field: &str,
+) -> Result<Member, StorageError> {
+    match tx.get(id.0).await? {
+        Some(row) if row.kind == RecordKind::Member && !row.deleted => decode::<Member>(&row),
+        _ => Err(invalid(
+            field,
+            "unknown_member",
+            format!("党员{id}不存在"),
+            format!("member {id} does not exist"),
+        )),
+    }
+}
+
+/// The branch's row, refusing anything but a branch.
+async fn require_branch(
+    tx: &mut dyn Transaction,
+    id: OrgId,
+    field: &str,
+) -> Result<(RecordRow, Org), StorageError> {
+    let (row, org) = require_org(tx, id, field).await?;
+    if org.level != OrgLevel::Branch {
+        return Err(invalid(
+            field,
+            "not_a_branch",
+            format!("党费记在党支部名下，{}是{}", org.name, org.level.name_zh()),
+            format!(
+                "dues are recorded under a branch; {} is a {:?}",
+                org.name, org.level
+            ),
+        ));
+    }
+    Ok((row, org))
+}
+
+fn not_dues_branch(branch: &Org, member_id: MemberId, when_zh: &str, when_en: &str) -> StorageError {
+    invalid(
+        "branch_id",
+        "not_member_of_branch",
+        format!(
+            "党员{member_id}{when_zh}不在{}（党费由党员所在党支部收缴，党费规定第九条）",
+            branch.name
+        ),
+        format!(
+            "member {member_id} did not belong to {} {when_en} (dues are collected by the member's branch, dues rules art. 9)",
+            branch.name
+        ),
+    )
+}
+
+#[async_trait]
+impl ContextCheck for IncomeDeclaration {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
+        let (row, branch) = require_branch(tx, self.branch_id, "branch_id").await?;
+        let member = require_member(tx, self.member_id, "member_id").await?;
+        if dues_branch_for(&member, self.effective_month) != Some(self.branch_id) {
+            return Err(not_dues_branch(
+                &branch,
+                self.member_id,
+                &format!("在{}", self.effective_month.label_zh()),
+                &format!("in {}", self.effective_month),
+            ));
+        }
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for DuesPayment {
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
+        let (row, branch) = require_branch(tx, self.branch_id, "branch_id").await?;
+        let member = require_member(tx, self.member_id, "member_id").await?;
+        if member.branch_on(self.paid_on) != Some(self.branch_id) {
+            return Err(not_dues_branch(
+                &branch,
+                self.member_id,
+                &format!("在{}", self.paid_on),
+                &format!("on {}", self.paid_on),
+            ));
+        }
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for DuesRelief {
+    /// The branch decides (it must be the member's dues branch in the first month relieved); the
+    /// approval, when recorded, must come from an organization above the branch (第七条).
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
+        let (row, branch) = require_branch(tx, self.branch_id, "branch_id").await?;
+        let member = require_member(tx, self.member_id, "member_id").await?;
+        if dues_branch_for(&member, self.from_month) != Some(self.branch_id) {
+            return Err(not_dues_branch(
+                &branch,
+                self.member_id,
+                &format!("在{}", self.from_month.label_zh()),
+                &format!("in {}", self.from_month),
+            ));
+        }
+        if let Some(approver) = self.approved_by {
+            let (approver_row, approver_org) = require_org(tx, approver, "approved_by").await?;
+            let is_strict_ancestor = row.org_path.starts_with(&approver_row.org_path)
+                && row.org_path != approver_row.org_path;
+            if !is_strict_ancestor || approver_org.level == OrgLevel::PartyGroup {
+                return Err(invalid(
+                    "approved_by",
+                    "not_upper_org",
+                    format!(
+                        "少交或免交党费须报上级党委批准（党费规定第七条），{}不是{}的上级党组织",
+                        approver_org.name, branch.name
+                    ),
+                    format!(
+                        "a reduction or waiver is approved by an upper Party committee (dues rules art. 7); {} is not above {}",
+                        approver_org.name, branch.name
+                    ),
+                ));
+            }
+        }
+        Ok(row.org_path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for BranchDuesPolicy {
+    /// One live settings record per branch: a change is an amendment, so its history is kept.
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        own_id: i64,
+    ) -> Result<String, StorageError> {
+        let (row, branch) = require_branch(tx, self.branch_id, "branch_id").await?;
+        let existing = tx
+            .list(&RecordQuery::in_subtree(RecordKind::DuesPolicy, &row.org_path))
+            .await?;
+        for other in existing.iter().filter(|other| other.id != own_id) {
+            if decode::<BranchDuesPolicy>(other)?.branch_id == self.branch_id {
+                return Err(invalid(
+                    "branch_id",
+                    "already_set",
+                    format!(
+                        "{}已有党费设置（编号{}），请修改该记录",
+                        branch.name, other.id
+                    ),
+                    format!(
+                        "{} already has dues settings (record {}): amend that record",
+                        branch.name, other.id
+                    ),
+                ));
+            }
+        }
         Ok(row.org_path)
     }
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use zhibu_core::admission::AdmissionRecord;
+use zhibu_core::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration};
 use zhibu_core::engine::{self, EvaluationRequest, Finding, Reach, RecordRef, Report, Snapshot};
 use zhibu_core::rules::LocalRule;
 use zhibu_core::{
@@ -125,32 +126,44 @@ struct OrgNode {
 }
 
 /// The kinds read chunk by chunk (the rest are read once for the whole tenant).
-const CHUNK_KINDS: [RecordKind; 5] = [
+const CHUNK_KINDS: [RecordKind; 9] = [
     RecordKind::Member,
     RecordKind::CommitteeTerm,
     RecordKind::Meeting,
     RecordKind::Talk,
     RecordKind::AdmissionRecord,
+    RecordKind::IncomeDeclaration,
+    RecordKind::DuesPayment,
+    RecordKind::DuesRelief,
+    RecordKind::DuesPolicy,
 ];
 
 /// Of those, the kinds read whatever their date.
-const UNDATED_CHUNK_KINDS: [RecordKind; 3] = [
+const UNDATED_CHUNK_KINDS: [RecordKind; 7] = [
     RecordKind::Member,
     RecordKind::CommitteeTerm,
     RecordKind::AdmissionRecord,
+    RecordKind::IncomeDeclaration,
+    RecordKind::DuesPayment,
+    RecordKind::DuesRelief,
+    RecordKind::DuesPolicy,
 ];
 
 /// Events: only those of the years concerned are read, as `Repository::load_snapshot` does.
 const DATED_KINDS: [RecordKind; 2] = [RecordKind::Meeting, RecordKind::Talk];
 
 /// What a branch's subtree holds for the engine, besides events.
-const UNDATED_BRANCH_KINDS: [RecordKind; 6] = [
+const UNDATED_BRANCH_KINDS: [RecordKind; 10] = [
     RecordKind::Org,
     RecordKind::Member,
     RecordKind::CommitteeTerm,
     RecordKind::Exemption,
     RecordKind::AdmissionRecord,
     RecordKind::LocalRule,
+    RecordKind::IncomeDeclaration,
+    RecordKind::DuesPayment,
+    RecordKind::DuesRelief,
+    RecordKind::DuesPolicy,
 ];
 
 /// Branches per chunk of a full pass unless the caller says otherwise: about 10,000 members and
@@ -299,6 +312,10 @@ fn evaluate_chunk(
             RecordKind::Meeting => snapshot.meetings = decode_all(rows)?,
             RecordKind::Talk => snapshot.talks = decode_all(rows)?,
             RecordKind::AdmissionRecord => snapshot.admission_records = decode_all(rows)?,
+            RecordKind::IncomeDeclaration => snapshot.income_declarations = decode_all(rows)?,
+            RecordKind::DuesPayment => snapshot.dues_payments = decode_all(rows)?,
+            RecordKind::DuesRelief => snapshot.dues_reliefs = decode_all(rows)?,
+            RecordKind::DuesPolicy => snapshot.dues_policies = decode_all(rows)?,
             _ => {}
         }
     }
@@ -754,6 +771,10 @@ impl Rechecker {
         snapshot.local_rules = decode_all(&by_kind(RecordKind::LocalRule))?;
         snapshot.meetings = decode_all(&by_kind(RecordKind::Meeting))?;
         snapshot.talks = decode_all(&by_kind(RecordKind::Talk))?;
+        snapshot.income_declarations = decode_all(&by_kind(RecordKind::IncomeDeclaration))?;
+        snapshot.dues_payments = decode_all(&by_kind(RecordKind::DuesPayment))?;
+        snapshot.dues_reliefs = decode_all(&by_kind(RecordKind::DuesRelief))?;
+        snapshot.dues_policies = decode_all(&by_kind(RecordKind::DuesPolicy))?;
 
         let mut wanted: BTreeSet<i64> = self.foreign.get(&branch).cloned().unwrap_or_default();
         wanted.extend(missing_members(&snapshot));
@@ -1000,6 +1021,18 @@ fn reach_of_entry(entry: &ChainEntry) -> Result<Reach, StorageError> {
         RecordKind::LocalRule => engine::reach(RecordRef::LocalRule(&body_of::<LocalRule>(entry)?)),
         RecordKind::AdmissionRecord => {
             engine::reach(RecordRef::Admission(&body_of::<AdmissionRecord>(entry)?))
+        }
+        RecordKind::IncomeDeclaration => {
+            engine::reach(RecordRef::Dues(body_of::<IncomeDeclaration>(entry)?.branch_id))
+        }
+        RecordKind::DuesPayment => {
+            engine::reach(RecordRef::Dues(body_of::<DuesPayment>(entry)?.branch_id))
+        }
+        RecordKind::DuesRelief => {
+            engine::reach(RecordRef::Dues(body_of::<DuesRelief>(entry)?.branch_id))
+        }
+        RecordKind::DuesPolicy => {
+            engine::reach(RecordRef::Dues(body_of::<BranchDuesPolicy>(entry)?.branch_id))
         }
         // Statements, and kinds the engine does not read.
         _ => engine::reach(RecordRef::Statement),

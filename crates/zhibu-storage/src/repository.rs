@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use zhibu_core::admission::AdmissionRecord;
+use zhibu_core::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration};
 use zhibu_core::engine::Snapshot;
 use zhibu_core::rules::{Catalogue, LocalRule};
 use zhibu_core::{
@@ -602,6 +603,18 @@ impl Repository {
             local_rules,
             admission_records: self
                 .all_in_subtree::<AdmissionRecord>(&path, None, None)
+                .await?,
+            income_declarations: self
+                .all_in_subtree::<IncomeDeclaration>(&path, None, None)
+                .await?,
+            dues_payments: self
+                .all_in_subtree::<DuesPayment>(&path, None, None)
+                .await?,
+            dues_reliefs: self
+                .all_in_subtree::<DuesRelief>(&path, None, None)
+                .await?,
+            dues_policies: self
+                .all_in_subtree::<BranchDuesPolicy>(&path, None, None)
                 .await?,
         })
     }

@@ -23,10 +23,18 @@ pub enum RecordKind {
     AdmissionRecord,
     /// A member's statement of their case on a record that concerns them (申辩), `Statement`.
     Statement,
+    /// A member's dues base from a month (党费计算基数), `crate::dues::IncomeDeclaration`.
+    IncomeDeclaration,
+    /// A payment of dues (交纳党费), `crate::dues::DuesPayment`.
+    DuesPayment,
+    /// A hardship reduction or waiver (少交、免交党费), `crate::dues::DuesRelief`.
+    DuesRelief,
+    /// A branch's dues settings, `crate::dues::BranchDuesPolicy`.
+    DuesPolicy,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 13] = [
         RecordKind::Org,
         RecordKind::CommitteeTerm,
         RecordKind::Member,
@@ -36,6 +44,10 @@ impl RecordKind {
         RecordKind::LocalRule,
         RecordKind::AdmissionRecord,
         RecordKind::Statement,
+        RecordKind::IncomeDeclaration,
+        RecordKind::DuesPayment,
+        RecordKind::DuesRelief,
+        RecordKind::DuesPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +61,10 @@ impl RecordKind {
             RecordKind::LocalRule => "local_rule",
             RecordKind::AdmissionRecord => "admission_record",
             RecordKind::Statement => "statement",
+            RecordKind::IncomeDeclaration => "income_declaration",
+            RecordKind::DuesPayment => "dues_payment",
+            RecordKind::DuesRelief => "dues_relief",
+            RecordKind::DuesPolicy => "dues_policy",
         }
     }
 
@@ -69,6 +85,10 @@ impl RecordKind {
             RecordKind::LocalRule => "本地规则",
             RecordKind::AdmissionRecord => "发展党员记录",
             RecordKind::Statement => "本人陈述",
+            RecordKind::IncomeDeclaration => "党费基数申报",
+            RecordKind::DuesPayment => "党费交纳",
+            RecordKind::DuesRelief => "党费减免",
+            RecordKind::DuesPolicy => "党费设置",
         }
     }
 
@@ -83,6 +103,10 @@ impl RecordKind {
             RecordKind::LocalRule => "local rule",
             RecordKind::AdmissionRecord => "admission record",
             RecordKind::Statement => "statement",
+            RecordKind::IncomeDeclaration => "income declaration",
+            RecordKind::DuesPayment => "dues payment",
+            RecordKind::DuesRelief => "dues relief",
+            RecordKind::DuesPolicy => "dues settings",
         }
     }
 }

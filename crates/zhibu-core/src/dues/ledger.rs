@@ -98,7 +98,7 @@ pub struct PaymentAllocation {
 }
 
 /// Something about a payment or relief the branch should look at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DuesFlagKind {
     /// Paid for a month more than six months after it (第十二条: 补交党费的时间一般不得超过6个月).

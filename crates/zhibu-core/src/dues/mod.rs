@@ -26,6 +26,7 @@ mod ledger;
 mod month;
 mod records;
 mod rules;
+mod stored;
 
 pub use due::{
     DueLine, DueStatus, DuesRate, NotOwedReason, declaration_in_force, is_member_during,
@@ -39,6 +40,9 @@ pub use ledger::{
 pub use month::{MonthParseError, YearMonth};
 pub use records::{
     BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind,
+};
+pub use stored::{
+    BranchDuesPolicy, DuesPaymentId, DuesPolicyId, DuesReliefId, IncomeDeclarationId,
 };
 pub use rules::{
     DUES_ROUNDING, DUES_RULE_TEXTS, DUES_RULE_VERSIONS, DuesRounding, DuesRuleText,

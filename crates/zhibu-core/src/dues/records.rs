@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::YearMonth;
 use super::rules::{DuesRuleVersion, has_percentage_rate};
-use crate::domain::{EmploymentCategory, MemberId};
+use crate::domain::{EmploymentCategory, MemberId, OrgId};
 use crate::money::Fen;
 use crate::validation::ValidationErrors;
 
@@ -16,9 +16,13 @@ use crate::validation::ValidationErrors;
 /// the new pay is first received) until the next declaration. Flat-rate categories (farmer,
 /// student, unemployed or relief) need no base; their declaration records the category change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IncomeDeclaration {
     pub member_id: MemberId,
+    /// The branch that collects the member's dues in `effective_month` (第九条), under whose records
+    /// the declaration is kept; storage checks it against the member's postings.
+    pub branch_id: OrgId,
     pub category: EmploymentCategory,
     /// The monthly base as the category defines it (after tax for salaried members, the pension
     /// for retirees, this month's pay for annual salaries, last quarter's monthly average for the
@@ -62,6 +66,7 @@ impl IncomeDeclaration {
 
 /// How a payment was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     /// 现金
@@ -87,9 +92,12 @@ impl PaymentMethod {
 
 /// One payment of dues, for one or more months.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DuesPayment {
     pub member_id: MemberId,
+    /// The branch the member belonged to on `paid_on`, which received the money.
+    pub branch_id: OrgId,
     pub paid_on: NaiveDate,
     pub amount: Fen,
     /// The months this payment is for. Months before the month of `paid_on` are back payment
@@ -197,6 +205,7 @@ impl DuesPayment {
 
 /// What a hardship relief grants (第七条: 少交或者免交).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ReliefKind {
     /// 少交: the member owes this amount a month instead of the computed due (never more than it).
@@ -208,20 +217,58 @@ pub enum ReliefKind {
 /// A reduction or waiver for a member in hardship, for the months `from_month..=to_month`. It takes
 /// effect only with both the branch's decision and the upper Party committee's approval recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DuesRelief {
     pub member_id: MemberId,
+    /// The branch that decided the relief: the member's dues branch in `from_month`.
+    pub branch_id: OrgId,
     pub from_month: YearMonth,
     pub to_month: YearMonth,
     pub kind: ReliefKind,
     /// 经党支部研究: the branch meeting or decision, e.g. `2026年3月支委会决定`.
     pub branch_decision_ref: String,
-    /// 报上级党委批准: the upper committee's approval, e.g. `机关党委〔2026〕5号`.
+    /// 报上级党委批准: the upper committee's approval, e.g. `机关党委〔2026〕5号`. Empty while the
+    /// approval is awaited: the relief is then stored but not applied, and flagged.
     pub upper_approval_ref: String,
+    /// The upper Party committee that approved; storage checks it is above the branch.
+    #[serde(default)]
+    pub approved_by: Option<OrgId>,
 }
 
 impl DuesRelief {
+    /// Whether the relief is in effect: recorded correctly AND approved by the upper committee
+    /// (第七条). A relief failing this is not applied by the ledger, which flags it.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = self.recording_errors();
+        if self.upper_approval_ref.trim().is_empty() {
+            errors.add(
+                "upper_approval_ref",
+                "required",
+                "少交或免交党费须报上级党委批准（党费规定第七条）：请填写批准文号",
+                "a reduction or waiver needs the upper Party committee's approval (dues rules art. 7): give its reference",
+            );
+        }
+        errors.into_result()
+    }
+
+    /// The checks a relief must pass to be recorded at all. The upper approval may still be
+    /// awaited (the branch records its decision first and adds the approval by amendment); an
+    /// approving organization named without its reference is refused.
+    pub fn validate_recording(&self) -> Result<(), ValidationErrors> {
+        let mut errors = self.recording_errors();
+        if self.approved_by.is_some() && self.upper_approval_ref.trim().is_empty() {
+            errors.add(
+                "upper_approval_ref",
+                "required",
+                "已填写批准的上级党委，请同时填写批准文号",
+                "the approving committee is named: give the approval's reference too",
+            );
+        }
+        errors.into_result()
+    }
+
+    fn recording_errors(&self) -> ValidationErrors {
         let mut errors = ValidationErrors::new();
         if self.to_month < self.from_month {
             errors.add(
@@ -237,14 +284,6 @@ impl DuesRelief {
                 "required",
                 "少交或免交党费须经党支部研究（党费规定第七条）：请填写支部决定",
                 "a reduction or waiver needs the branch's decision (dues rules art. 7): give its reference",
-            );
-        }
-        if self.upper_approval_ref.trim().is_empty() {
-            errors.add(
-                "upper_approval_ref",
-                "required",
-                "少交或免交党费须报上级党委批准（党费规定第七条）：请填写批准文号",
-                "a reduction or waiver needs the upper Party committee's approval (dues rules art. 7): give its reference",
             );
         }
         if let ReliefKind::Reduce { monthly_amount } = self.kind {
@@ -264,7 +303,7 @@ impl DuesRelief {
                 );
             }
         }
-        errors.into_result()
+        errors
     }
 
     pub fn covers(&self, month: YearMonth) -> bool {
@@ -274,6 +313,7 @@ impl DuesRelief {
 
 /// A share in basis points (1% = 100, all = 10 000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct BasisPoints(pub u32);
 

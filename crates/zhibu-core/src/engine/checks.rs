@@ -19,6 +19,8 @@ use crate::rules::{
     TermExpiryParameters,
 };
 
+mod dues;
+
 /// Everything a check needs about the branch it is looking at.
 pub(crate) struct BranchContext<'a, 'i> {
     pub index: &'i Index<'a>,
@@ -153,6 +155,20 @@ impl<'a> BranchContext<'a, '_> {
                 ) && let CheckParameters::Continuity(parameters) = &applied.parameters
                 {
                     self.continuity(&applied, parameters, on, findings);
+                }
+            }
+            CheckKind::DuesRecords => {
+                let on = self.reference_date();
+                if let Some(applied) = resolve(
+                    candidate,
+                    &self.branch.body,
+                    self.index,
+                    &self.ancestors,
+                    on,
+                    problems,
+                ) && let CheckParameters::DuesRecords(parameters) = &applied.parameters
+                {
+                    self.dues_records(&applied, parameters, on, findings);
                 }
             }
             CheckKind::AdmissionSteps => {
@@ -927,7 +943,8 @@ impl<'a> BranchContext<'a, '_> {
             | CheckParameters::TalkCoverage(_)
             | CheckParameters::GeneralMeetingVote(_)
             | CheckParameters::AdmissionSteps(_)
-            | CheckParameters::Continuity(_) => {}
+            | CheckParameters::Continuity(_)
+            | CheckParameters::DuesRecords(_) => {}
         }
     }
 
@@ -1050,6 +1067,10 @@ impl<'a> BranchContext<'a, '_> {
             ContinuityLevel, ContinuityMember, ContinuityThresholds, continuity_findings,
         };
         use crate::dues::YearMonth;
+        if parameters.counts == crate::rules::ContinuityBasis::Dues {
+            self.dues_continuity(applied, parameters, on, findings);
+            return;
+        }
         let through = YearMonth::of(on).previous();
         let Some(observed_from) = YearMonth::new(self.request.from.year(), 1) else {
             return;

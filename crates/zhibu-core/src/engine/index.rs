@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 
 use super::Snapshot;
 use crate::admission::AdmissionRecord;
+use crate::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration, YearMonth};
 use crate::domain::LocalRuleId;
 use crate::domain::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel,
@@ -38,6 +39,35 @@ pub(crate) struct Index<'a> {
     pub local_rule_problems: Vec<String>,
     /// Admission pipelines by the branch that keeps them.
     pub admissions: HashMap<OrgId, Vec<&'a Stored<AdmissionRecord>>>,
+    /// Dues records by the branch that keeps them (issue 4).
+    pub dues: HashMap<OrgId, BranchDues<'a>>,
+}
+
+/// A branch's dues records: the bodies as the ledger takes them (slices), with the stored records
+/// in the same order so that a ledger's indexes lead back to record ids.
+#[derive(Default)]
+pub(crate) struct BranchDues<'a> {
+    pub declarations: Vec<IncomeDeclaration>,
+    pub payments: Vec<DuesPayment>,
+    pub payment_records: Vec<&'a Stored<DuesPayment>>,
+    pub reliefs: Vec<DuesRelief>,
+    pub relief_records: Vec<&'a Stored<DuesRelief>>,
+    pub policy: Option<&'a Stored<BranchDuesPolicy>>,
+    /// The earliest month any of the branch's dues records is about.
+    pub earliest: Option<YearMonth>,
+}
+
+impl BranchDues<'_> {
+    fn note_month(&mut self, month: YearMonth) {
+        self.earliest = Some(self.earliest.map_or(month, |earliest| earliest.min(month)));
+    }
+
+    /// The month the branch's ledger opens: its settings say so, or its earliest record.
+    pub fn ledger_opened(&self) -> Option<YearMonth> {
+        self.policy
+            .map(|policy| policy.body.ledger_opened)
+            .or(self.earliest)
+    }
 }
 
 impl<'a> Index<'a> {
@@ -54,7 +84,34 @@ impl<'a> Index<'a> {
             local_rules: HashMap::new(),
             local_rule_problems: Vec::new(),
             admissions: HashMap::new(),
+            dues: HashMap::new(),
         };
+        for record in &snapshot.income_declarations {
+            let dues = index.dues.entry(record.body.branch_id).or_default();
+            dues.note_month(record.body.effective_month);
+            dues.declarations.push(record.body.clone());
+        }
+        for record in &snapshot.dues_payments {
+            let dues = index.dues.entry(record.body.branch_id).or_default();
+            for month in &record.body.months_covered {
+                dues.note_month(*month);
+            }
+            dues.payments.push(record.body.clone());
+            dues.payment_records.push(record);
+        }
+        for record in &snapshot.dues_reliefs {
+            let dues = index.dues.entry(record.body.branch_id).or_default();
+            dues.note_month(record.body.from_month);
+            dues.reliefs.push(record.body.clone());
+            dues.relief_records.push(record);
+        }
+        for record in &snapshot.dues_policies {
+            let dues = index.dues.entry(record.body.branch_id).or_default();
+            // One live settings record per branch (storage refuses a second); the latest wins.
+            if dues.policy.is_none_or(|current| current.id < record.id) {
+                dues.policy = Some(record);
+            }
+        }
         for record in &snapshot.admission_records {
             index
                 .admissions

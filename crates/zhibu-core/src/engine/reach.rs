@@ -25,6 +25,8 @@ pub enum RecordRef<'a> {
     Admission(&'a AdmissionRecord),
     /// A member's statement on a record: the engine does not read statements.
     Statement,
+    /// A dues record (declaration, payment, relief, settings), by the branch it is kept under.
+    Dues(OrgId),
 }
 
 /// What a record can change.
@@ -89,6 +91,8 @@ pub fn reach(record: RecordRef<'_>) -> Reach {
         },
         RecordRef::Admission(record) => orgs(vec![record.person.branch_id]),
         RecordRef::Statement => Reach::default(),
+        // Dues records are read by the continuity check of the branch that keeps them.
+        RecordRef::Dues(branch) => orgs(vec![branch]),
     };
     reach.orgs.sort();
     reach.orgs.dedup();

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::AdmissionRecord;
+use crate::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration};
 use crate::domain::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, Org, OrgId, Stored,
 };
@@ -23,6 +24,12 @@ pub struct Snapshot {
     pub local_rules: Vec<Stored<LocalRule>>,
     /// Admission pipelines (发展党员) kept by the subtree's branches.
     pub admission_records: Vec<Stored<AdmissionRecord>>,
+    /// Dues records (issue 4) kept by the subtree's branches: declarations, payments, reliefs
+    /// and each branch's settings. The continuity check reads them for months without dues.
+    pub income_declarations: Vec<Stored<IncomeDeclaration>>,
+    pub dues_payments: Vec<Stored<DuesPayment>>,
+    pub dues_reliefs: Vec<Stored<DuesRelief>>,
+    pub dues_policies: Vec<Stored<BranchDuesPolicy>>,
 }
 
 /// The question: which duties of `root`'s subtree, for periods overlapping `from..=to`, were

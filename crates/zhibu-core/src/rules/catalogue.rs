@@ -156,6 +156,7 @@ pub fn required_messages(check: CheckKind) -> &'static [&'static str] {
         CheckKind::TermExpiry => &["coming_due", "overdue"],
         CheckKind::AdmissionSteps => &["coming_due", "overdue"],
         CheckKind::Continuity => &["reminder", "decision_due"],
+        CheckKind::DuesRecords => &["flagged"],
     }
 }
 
@@ -351,6 +352,10 @@ rule_files!(
     "BRANCH.COMMITTEE.TERM_EXPIRY.toml",
     "RECRUIT.PIPELINE.DEADLINES.toml",
     "CHARTER.LAPSE.SIX_MONTHS.toml",
+    "DUES.NONPAYMENT.SIX_MONTHS.toml",
+    "DUES.NO_ADVANCE_OR_DEDUCTION.toml",
+    "DUES.MONTHLY.PAYMENT_AND_ARREARS.toml",
+    "DUES.HARDSHIP.toml",
 );
 
 impl Catalogue {

@@ -155,6 +155,27 @@ pub struct ContinuityParameters {
     pub reminder_months: u32,
     /// 连续六个月: a general-meeting decision is due.
     pub lapse_months: u32,
+    /// What a month is counted without: organizational life (章程 第九条, the default) or dues
+    /// (章程 第九条 and 党费规定 第十三条).
+    #[serde(default)]
+    pub counts: ContinuityBasis,
+}
+
+/// What the continuity check counts months without.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContinuityBasis {
+    #[default]
+    OrgLife,
+    Dues,
+}
+
+/// Dues payments and reliefs that break the dues rules (党费规定 第七条, 第十二条, 第十四条), each
+/// a finding about the record. Which of the ledger's flags a rule reports is its parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuesRecordsParameters {
+    pub flags: Vec<crate::dues::DuesFlagKind>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,6 +199,7 @@ pub enum CheckParameters {
     TermExpiry(TermExpiryParameters),
     AdmissionSteps(AdmissionStepsParameters),
     Continuity(ContinuityParameters),
+    DuesRecords(DuesRecordsParameters),
 }
 
 /// The names of the checks as written in rule files.
@@ -196,6 +218,7 @@ pub enum CheckKind {
     TermExpiry,
     AdmissionSteps,
     Continuity,
+    DuesRecords,
 }
 
 impl CheckParameters {
@@ -223,6 +246,7 @@ impl CheckParameters {
             CheckKind::TermExpiry => CheckParameters::TermExpiry(typed(parameters)?),
             CheckKind::AdmissionSteps => CheckParameters::AdmissionSteps(typed(parameters)?),
             CheckKind::Continuity => CheckParameters::Continuity(typed(parameters)?),
+            CheckKind::DuesRecords => CheckParameters::DuesRecords(typed(parameters)?),
         })
     }
 }
