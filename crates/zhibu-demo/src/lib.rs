@@ -23,6 +23,8 @@ mod dates;
 mod load;
 mod names;
 mod plan;
+// The planted regularity (常态化) facts (issue 7).
+mod regularity;
 mod rng;
 
 use std::collections::BTreeMap;
@@ -37,6 +39,7 @@ use zhibu_core::{
 };
 
 pub use load::{DEMO_ACTOR, DemoSummary, RecordCounts, load};
+pub use regularity::{PlantedMissedMonth, PlantedRegularity};
 
 use crate::dates::{month_label, quarter_label, theme_day};
 use crate::plan::{CityPlan, Imperfection};
