@@ -5,6 +5,8 @@
 //! writer validated against is still true when it commits. Record ids come from a sequence.
 
 mod accounts;
+// Import batches and provenance (migration 8).
+mod imports;
 
 use std::fmt;
 use std::str::FromStr;
@@ -34,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_accounts.sql"),
     ),
     (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
+    (
+        8,
+        "import_batches",
+        include_str!("../migrations/0008_import_batches.sql"),
+    ),
 ];
 
 /// The statements of [`PostgresBackend::partition_by_tenant`].
@@ -622,6 +629,53 @@ struct PostgresTransaction {
 
 #[async_trait]
 impl Transaction for PostgresTransaction {
+    async fn insert_import_batch(
+        &mut self,
+        batch: &zhibu_storage::ImportBatch,
+    ) -> Result<i64, StorageError> {
+        imports::insert_batch(&mut self.tx, batch).await
+    }
+
+    async fn insert_import_rows(
+        &mut self,
+        batch_id: i64,
+        org_path: &str,
+        rows: &[(i64, i64)],
+    ) -> Result<(), StorageError> {
+        imports::insert_rows(&mut self.tx, batch_id, org_path, rows).await
+    }
+
+    async fn import_batches(
+        &mut self,
+        limit: u32,
+    ) -> Result<Vec<zhibu_storage::ImportBatch>, StorageError> {
+        imports::batches(&mut self.tx, limit).await
+    }
+
+    async fn import_batch_records(
+        &mut self,
+        batch_id: i64,
+    ) -> Result<Vec<zhibu_storage::Provenance>, StorageError> {
+        imports::batch_records(&mut self.tx, batch_id).await
+    }
+
+    async fn record_provenance(
+        &mut self,
+        record_id: i64,
+    ) -> Result<Option<zhibu_storage::Provenance>, StorageError> {
+        imports::record_provenance(&mut self.tx, record_id).await
+    }
+
+    async fn set_import_batch_rolled_back(
+        &mut self,
+        batch_id: i64,
+        at: DateTime<Utc>,
+        actor: &str,
+        reason: &str,
+    ) -> Result<(), StorageError> {
+        imports::set_rolled_back(&mut self.tx, batch_id, at, actor, reason).await
+    }
+
     async fn get(&mut self, id: i64) -> Result<Option<RecordRow>, StorageError> {
         fetch_record(&mut *self.tx, id).await
     }

@@ -8,6 +8,8 @@
 //! slip a version in between a writer's read of the chain head and its commit.
 
 mod accounts;
+// Import batches and provenance (migration 8).
+mod imports;
 
 use std::fmt;
 use std::str::FromStr;
@@ -42,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_accounts.sql"),
     ),
     (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
+    (
+        8,
+        "import_batches",
+        include_str!("../migrations/0008_import_batches.sql"),
+    ),
 ];
 
 /// How long a writer from another process waits for SQLite's write lock before giving up.
@@ -590,6 +597,53 @@ struct SqliteTransaction {
 
 #[async_trait]
 impl Transaction for SqliteTransaction {
+    async fn insert_import_batch(
+        &mut self,
+        batch: &zhibu_storage::ImportBatch,
+    ) -> Result<i64, StorageError> {
+        imports::insert_batch(&mut self.tx, batch).await
+    }
+
+    async fn insert_import_rows(
+        &mut self,
+        batch_id: i64,
+        org_path: &str,
+        rows: &[(i64, i64)],
+    ) -> Result<(), StorageError> {
+        imports::insert_rows(&mut self.tx, batch_id, org_path, rows).await
+    }
+
+    async fn import_batches(
+        &mut self,
+        limit: u32,
+    ) -> Result<Vec<zhibu_storage::ImportBatch>, StorageError> {
+        imports::batches(&mut self.tx, limit).await
+    }
+
+    async fn import_batch_records(
+        &mut self,
+        batch_id: i64,
+    ) -> Result<Vec<zhibu_storage::Provenance>, StorageError> {
+        imports::batch_records(&mut self.tx, batch_id).await
+    }
+
+    async fn record_provenance(
+        &mut self,
+        record_id: i64,
+    ) -> Result<Option<zhibu_storage::Provenance>, StorageError> {
+        imports::record_provenance(&mut self.tx, record_id).await
+    }
+
+    async fn set_import_batch_rolled_back(
+        &mut self,
+        batch_id: i64,
+        at: DateTime<Utc>,
+        actor: &str,
+        reason: &str,
+    ) -> Result<(), StorageError> {
+        imports::set_rolled_back(&mut self.tx, batch_id, at, actor, reason).await
+    }
+
     async fn get(&mut self, id: i64) -> Result<Option<RecordRow>, StorageError> {
         fetch_record(&mut *self.tx, id).await
     }

@@ -247,4 +247,66 @@ pub trait Transaction: Send {
     ) -> Result<(), StorageError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+
+    // Import batches and provenance (migration 8, `crate::imports`). The defaults, for stand-ins
+    // in tests, keep none.
+
+    /// Stores a new import batch and returns its id.
+    async fn insert_import_batch(
+        &mut self,
+        batch: &crate::ImportBatch,
+    ) -> Result<i64, StorageError> {
+        let _ = batch;
+        Err(no_imports())
+    }
+
+    /// Records which batch and spreadsheet row each record (id, row) came from.
+    async fn insert_import_rows(
+        &mut self,
+        batch_id: i64,
+        org_path: &str,
+        rows: &[(i64, i64)],
+    ) -> Result<(), StorageError> {
+        let _ = (batch_id, org_path, rows);
+        Err(no_imports())
+    }
+
+    /// Import batches, newest first.
+    async fn import_batches(&mut self, limit: u32) -> Result<Vec<crate::ImportBatch>, StorageError> {
+        let _ = limit;
+        Err(no_imports())
+    }
+
+    /// The records a batch created, in spreadsheet-row order.
+    async fn import_batch_records(
+        &mut self,
+        batch_id: i64,
+    ) -> Result<Vec<crate::Provenance>, StorageError> {
+        let _ = batch_id;
+        Err(no_imports())
+    }
+
+    /// The batch and row a record came from.
+    async fn record_provenance(
+        &mut self,
+        record_id: i64,
+    ) -> Result<Option<crate::Provenance>, StorageError> {
+        let _ = record_id;
+        Err(no_imports())
+    }
+
+    async fn set_import_batch_rolled_back(
+        &mut self,
+        batch_id: i64,
+        at: DateTime<Utc>,
+        actor: &str,
+        reason: &str,
+    ) -> Result<(), StorageError> {
+        let _ = (batch_id, at, actor, reason);
+        Err(no_imports())
+    }
+}
+
+fn no_imports() -> StorageError {
+    StorageError::Database("this backend keeps no import batches / 此存储未保存导入批次".into())
 }

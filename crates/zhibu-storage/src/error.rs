@@ -26,6 +26,10 @@ pub enum StorageError {
     #[error("the database URL is not usable: {0}")]
     BadUrl(String),
 
+    /// Personal data could not be sealed or opened: no key, the wrong key, or an altered value.
+    #[error("{0}")]
+    Sealing(#[from] crate::sealing::SealingError),
+
     #[error("database error: {0}")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

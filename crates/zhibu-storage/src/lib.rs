@@ -18,8 +18,10 @@ mod backend;
 mod context;
 mod error;
 mod hashing;
+mod imports;
 pub mod recheck;
 mod repository;
+pub mod sealing;
 pub mod testsuite;
 mod verify;
 
@@ -30,5 +32,6 @@ pub use backend::*;
 pub use context::ContextCheck;
 pub use error::StorageError;
 pub use hashing::{GENESIS_HASH, version_hash};
+pub use imports::{ChangedSince, ImportBatch, ImportProgress, NewImport, Provenance};
 pub use repository::*;
 pub use verify::*;

@@ -14,6 +14,7 @@ use zhibu_core::{
 
 use crate::context::ContextCheck;
 use crate::hashing::{GENESIS_HASH, version_hash};
+use crate::sealing::{DataKey, may_hold_sealed, open_personal, seal_personal};
 use crate::{
     AccountStore, Backend, ChainEntry, ChainHead, RecordQuery, RecordRow, StorageError, Transaction,
 };
@@ -84,6 +85,8 @@ pub struct Repository {
     backend: Arc<dyn Backend>,
     catalogue: Arc<Catalogue>,
     clock: Arc<dyn Clock>,
+    /// Seals personal data at rest (`crate::sealing`); `None` refuses any record holding some.
+    data_key: Option<Arc<DataKey>>,
 }
 
 pub(crate) fn decode<T: Record>(row: &RecordRow) -> Result<Stored<T>, StorageError> {
@@ -134,8 +137,66 @@ impl Repository {
             backend,
             catalogue,
             clock: Arc::new(SystemClock),
+            data_key: None,
         }
     }
+
+    /// The key that seals personal data at rest (see `crate::sealing`).
+    pub fn with_data_key(mut self, key: Arc<DataKey>) -> Repository {
+        self.data_key = Some(key);
+        self
+    }
+
+    pub fn data_key(&self) -> Option<&DataKey> {
+        self.data_key.as_deref()
+    }
+
+    /// The body as it is written and hashed: personal fields sealed.
+    pub fn encode_sealed<T: Record>(&self, body: &T) -> Result<String, StorageError> {
+        let text = encode(body)?;
+        self.seal_text(T::PERSONAL_FIELDS, text)
+    }
+
+    pub(crate) fn seal_text(&self, fields: &[&str], text: String) -> Result<String, StorageError> {
+        if fields.is_empty() {
+            return Ok(text);
+        }
+        let mut value: serde_json::Value =
+            serde_json::from_str(&text).map_err(StorageError::database)?;
+        let before = value.clone();
+        seal_personal(&mut value, fields, self.data_key.as_deref())?;
+        if value == before {
+            // Nothing personal in it: keep the text exactly as serialized.
+            return Ok(text);
+        }
+        serde_json::to_string(&value).map_err(StorageError::database)
+    }
+
+    /// Reads a row with its personal fields opened by the data key.
+    pub fn open_row<T: Record>(&self, row: &RecordRow) -> Result<Stored<T>, StorageError> {
+        if T::PERSONAL_FIELDS.is_empty() || !may_hold_sealed(&row.body) {
+            return decode(row);
+        }
+        let mut value: serde_json::Value =
+            serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt {
+                id: row.id,
+                message: error.to_string(),
+            })?;
+        open_personal(&mut value, T::PERSONAL_FIELDS, self.data_key.as_deref())?;
+        let body = serde_json::from_value(value).map_err(|error| StorageError::Corrupt {
+            id: row.id,
+            message: error.to_string(),
+        })?;
+        Ok(Stored {
+            id: row.id,
+            version: row.version,
+            event_date: row.event_date,
+            first_entered_at: row.first_entered_at,
+            last_changed_at: row.last_changed_at,
+            body,
+        })
+    }
+
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Repository {
         self.clock = clock;
@@ -167,7 +228,7 @@ impl Repository {
     }
 
     /// Appends one version to the chain and moves the head.
-    async fn append(
+    pub(crate) async fn append(
         tx: &mut dyn Transaction,
         head: &mut Option<ChainHead>,
         row: &RecordRow,
@@ -225,7 +286,7 @@ impl Repository {
             deleted: false,
             first_entered_at: entered_at,
             last_changed_at: entered_at,
-            body: encode(&body)?,
+            body: self.encode_sealed(&body)?,
         };
         tx.insert_record(&row).await?;
         Self::append(tx, head, &row, ChangeOperation::Create, meta, entered_at).await?;
@@ -379,7 +440,7 @@ impl Repository {
             deleted: false,
             first_entered_at: current.first_entered_at,
             last_changed_at: entered_at,
-            body: encode(&body)?,
+            body: self.encode_sealed(&body)?,
         };
         tx.update_record(&row).await?;
         Self::append(
@@ -392,7 +453,7 @@ impl Repository {
         )
         .await?;
         tx.commit().await?;
-        decode(&row)
+        self.open_row(&row)
     }
 
     /// Deletes a record: a final version marking it deleted. Its history stays readable.
@@ -448,7 +509,7 @@ impl Repository {
 
     async fn get_by_raw_id<T: Record>(&self, id: i64) -> Result<Stored<T>, StorageError> {
         match self.backend.get(id).await? {
-            Some(row) if row.kind == T::KIND && !row.deleted => decode(&row),
+            Some(row) if row.kind == T::KIND && !row.deleted => self.open_row(&row),
             _ => Err(StorageError::NotFound { kind: T::KIND, id }),
         }
     }
@@ -496,7 +557,7 @@ impl Repository {
         let items = rows
             .iter()
             .take(limit as usize)
-            .map(decode::<T>)
+            .map(|row| self.open_row::<T>(row))
             .collect::<Result<Vec<_>, _>>()?;
         let next_after = if has_more {
             items.last().map(|item| item.id)
@@ -631,8 +692,11 @@ pub struct TrustedRecord {
     pub event_date: NaiveDate,
     /// When it was first entered; truncated to whole microseconds as the chain keeps them.
     pub entered_at: DateTime<Utc>,
-    /// The body as JSON text, exactly as it will be hashed.
+    /// The body as JSON text; [`Repository::bulk_load`] seals its personal fields before it is
+    /// written and hashed.
     pub body: String,
+    /// The kind's personal fields (`Record::PERSONAL_FIELDS`).
+    pub personal_fields: &'static [&'static str],
 }
 
 impl TrustedRecord {
@@ -652,6 +716,7 @@ impl TrustedRecord {
             event_date: body.event_date(),
             entered_at: entered_at.trunc_subsecs(6),
             body: encode(body)?,
+            personal_fields: T::PERSONAL_FIELDS,
         })
     }
 }
@@ -723,7 +788,7 @@ impl Repository {
                 deleted: false,
                 first_entered_at: entered_at,
                 last_changed_at: entered_at,
-                body: record.body.clone(),
+                body: self.seal_text(record.personal_fields, record.body.clone())?,
             };
             let (seq, previous_hash) = match &head {
                 Some(head) => (head.seq + 1, head.hash.clone()),

@@ -222,6 +222,7 @@ fn storage_response(error: StorageError) -> (StatusCode, ErrorBody) {
         ),
         fault @ (StorageError::Database(_)
         | StorageError::Corrupt { .. }
+        | StorageError::Sealing(_)
         | StorageError::BadUrl(_)) => {
             tracing::error!(error = %fault, source = ?std::error::Error::source(&fault), "a request failed on a storage fault");
             (

@@ -2,6 +2,7 @@
 //! library crates; it holds no domain logic of its own.
 
 mod database;
+mod import;
 mod table;
 
 use std::process::ExitCode;
@@ -90,6 +91,11 @@ enum Command {
     Verify,
     /// 执行数据库迁移 / apply database migrations
     Migrate,
+    /// 导入电子表格（党员名册） / import spreadsheets (member rosters)
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -310,11 +316,23 @@ async fn repository(url: &str) -> Result<Repository, Failure> {
     let backend = database::open(url).await?;
     backend.migrate().await?;
     let catalogue = Catalogue::national().map_err(|error| Failure(error.to_string()))?;
-    Ok(Repository::new(backend, Arc::new(catalogue)))
+    let repository = Repository::new(backend, Arc::new(catalogue));
+    // Personal data is sealed with the database's data key (ZHIBU_DATA_KEY_FILE, or a key file
+    // beside a SQLite file, created on first use).
+    match zhibu_storage::sealing::DataKey::configured_for(url)
+        .map_err(|error| Failure(error.to_string()))?
+    {
+        Some(key) => Ok(repository.with_data_key(Arc::new(key))),
+        None => Ok(repository),
+    }
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
+        Command::Import { command } => {
+            let repository = repository(&cli.database_url).await?;
+            import::run(&repository, command).await.map_err(Failure)
+        }
         Command::Migrate => {
             let backend = database::open(&cli.database_url).await?;
             backend.migrate().await?;

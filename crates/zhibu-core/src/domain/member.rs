@@ -199,8 +199,12 @@ impl Education {
             return None;
         }
         let found = match text {
-            "博士研究生" | "博士" | "研究生（博士）" | "研究生(博士)" => Education::Doctorate,
-            "硕士研究生" | "硕士" | "研究生" | "研究生（硕士）" | "研究生(硕士)" => Education::Master,
+            "博士研究生" | "博士" | "研究生（博士）" | "研究生(博士)" => {
+                Education::Doctorate
+            }
+            "硕士研究生" | "硕士" | "研究生" | "研究生（硕士）" | "研究生(硕士)" => {
+                Education::Master
+            }
             "大学本科" | "本科" | "大学" => Education::Bachelor,
             "大学专科" | "专科" | "大专" | "高职" => Education::College,
             "中等专科" | "中专" | "中技" | "中专中技" | "中等专业学校" | "技工学校" | "职高" => {
@@ -208,7 +212,9 @@ impl Education {
             }
             "高中" | "普通高中" => Education::HighSchool,
             "初中" => Education::MiddleSchool,
-            "小学及以下" | "小学" | "文盲" | "半文盲" | "无" => Education::PrimaryOrBelow,
+            "小学及以下" | "小学" | "文盲" | "半文盲" | "无" => {
+                Education::PrimaryOrBelow
+            }
             _ => return None,
         };
         Some(found)
@@ -218,7 +224,7 @@ impl Education {
 /// The registry columns of a member that the compliance checks do not need: what the national
 /// member registry (全国党员管理信息系统) exports beside name, sex, birth date, joining, status and
 /// branch, which the member record keeps in its own fields. The ID number and the phone are
-/// personal data: storage encrypts them at rest (they are named by [`Member::PERSONAL_FIELDS`])
+/// personal data: storage encrypts them at rest (they are named by `Record::PERSONAL_FIELDS`)
 /// and views mask them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -231,11 +237,19 @@ pub struct RegistryDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub education: Option<Education>,
     /// 公民身份号码 (GB 11643), personal data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "sealed_reads_as_absent"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub id_number: Option<IdCardNumber>,
     /// 联系电话, personal data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "sealed_reads_as_absent"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub phone: Option<PhoneNumber>,
     /// 籍贯.
@@ -244,6 +258,24 @@ pub struct RegistryDetails {
     /// 工作岗位 / 单位及职务, as the registry words it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub work_post: Option<String>,
+}
+
+/// Reads a personal field. A body read straight from storage holds the field *sealed* (an
+/// encrypted object, see `zhibu_storage::sealing`); readers that never open it (the engine, the
+/// context checks) see the field as absent. The repository opens sealed values before reading.
+fn sealed_reads_as_absent<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error as _;
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::Object(object)) if object.contains_key("sealed") => Ok(None),
+        Some(value) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
 }
 
 impl RegistryDetails {
@@ -314,9 +346,6 @@ impl Member {
         self.org_life_exemption.is_some()
     }
 
-    /// The JSON paths (within the record body) of personal data, which storage encrypts at rest.
-    pub const PERSONAL_FIELDS: &'static [&'static str] = &["registry.id_number", "registry.phone"];
-
     /// The day the member became a full member (转为正式党员), from the status history.
     pub fn became_full_on(&self) -> Option<NaiveDate> {
         self.status_history
@@ -329,6 +358,7 @@ impl Member {
 impl Record for Member {
     const KIND: RecordKind = RecordKind::Member;
     type Id = super::MemberId;
+    const PERSONAL_FIELDS: &'static [&'static str] = &["registry.id_number", "registry.phone"];
 
     fn scope_org(&self) -> Option<OrgId> {
         self.current_branch()
