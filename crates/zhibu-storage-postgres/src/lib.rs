@@ -5,6 +5,8 @@
 //! writer validated against is still true when it commits. Record ids come from a sequence.
 
 mod accounts;
+// Reminders: inbox, deliveries, channel choices and group bots (migration 7).
+mod notify;
 // Import batches and provenance (migration 8).
 mod imports;
 
@@ -36,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_accounts.sql"),
     ),
     (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
+    (
+        7,
+        "reminders",
+        include_str!("../migrations/0007_reminders.sql"),
+    ),
     (
         8,
         "import_batches",
@@ -610,6 +617,10 @@ impl Backend for PostgresBackend {
 
     fn accounts(&self) -> &dyn AccountStore {
         self
+    }
+
+    fn notifications(&self) -> Option<&dyn zhibu_storage::NotificationStore> {
+        Some(self)
     }
 }
 

@@ -8,6 +8,8 @@
 //! slip a version in between a writer's read of the chain head and its commit.
 
 mod accounts;
+// Reminders: inbox, deliveries, channel choices and group bots (migration 7).
+mod notify;
 // Import batches and provenance (migration 8).
 mod imports;
 
@@ -44,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_accounts.sql"),
     ),
     (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
+    (
+        7,
+        "reminders",
+        include_str!("../migrations/0007_reminders.sql"),
+    ),
     (
         8,
         "import_batches",
@@ -585,6 +592,10 @@ impl Backend for SqliteBackend {
 
     fn accounts(&self) -> &dyn AccountStore {
         self
+    }
+
+    fn notifications(&self) -> Option<&dyn zhibu_storage::NotificationStore> {
+        Some(self)
     }
 }
 

@@ -190,6 +190,12 @@ pub trait Backend: Send + Sync {
 
     /// The same database's accounts, sessions and audit log.
     fn accounts(&self) -> &dyn AccountStore;
+
+    /// The same database's reminders: inbox, deliveries, channel choices and group bots
+    /// (migration 7), if it keeps them.
+    fn notifications(&self) -> Option<&dyn crate::NotificationStore> {
+        None
+    }
 }
 
 /// One write transaction. Dropping it without `commit` rolls everything back.
