@@ -18,6 +18,7 @@ pub mod regularity;
 pub mod reminders;
 pub mod rules;
 pub mod validation;
+pub mod vote_records;
 pub mod voting;
 pub mod workdays;
 

@@ -126,7 +126,7 @@ const VOTING_RULES: &[VotingRule] = &[
 ];
 
 /// `（RULE.ID，《文件》第X条）` and `(RULE.ID, Document, art. X)`.
-fn cite(rule_id: &str) -> (String, String) {
+pub fn cite(rule_id: &str) -> (String, String) {
     match VOTING_RULES.iter().find(|rule| rule.id == rule_id) {
         Some(rule) => (
             format!("（{}，{}{}）", rule.id, rule.document_zh, rule.article_zh),
@@ -136,7 +136,7 @@ fn cite(rule_id: &str) -> (String, String) {
     }
 }
 
-fn rule_error(
+pub(crate) fn rule_error(
     field: impl Into<String>,
     rule_id: &str,
     zh: impl Into<String>,
@@ -154,6 +154,7 @@ fn rule_error(
 /// What a general meeting votes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum VoteKind {
     /// 接收预备党员
     Admission,
@@ -487,6 +488,17 @@ impl VoteEntitlement {
             .map(|(id, member)| (*id, *member))
             .collect();
         VoteEntitlement::freeze(&in_branch, date)
+    }
+
+    /// An entitlement as a store kept it: the voters frozen on `date`.
+    pub fn from_voters(
+        date: NaiveDate,
+        voters: impl IntoIterator<Item = MemberId>,
+    ) -> VoteEntitlement {
+        VoteEntitlement {
+            frozen_on: date,
+            voters: voters.into_iter().collect(),
+        }
     }
 
     pub fn frozen_on(&self) -> NaiveDate {
@@ -858,6 +870,7 @@ pub struct ElectionBallot {
 /// Per-candidate counts of an election round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateTally {
     pub candidate: MemberId,
     pub tally: Tally,
@@ -868,6 +881,7 @@ pub struct CandidateTally {
 /// counted as void, and counts for nobody.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ElectionTally {
     pub seats: u32,
     pub returned: u32,
@@ -942,6 +956,7 @@ pub fn minimum_candidates(seats: u32) -> u32 {
 /// Which round of an election this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ElectionRound {
     /// 正式选举: the candidate list must meet the 20% differential.
     First,

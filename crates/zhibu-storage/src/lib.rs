@@ -15,6 +15,7 @@
 
 mod accounts;
 mod backend;
+pub mod ballot_suite;
 mod context;
 mod error;
 mod hashing;

@@ -31,10 +31,14 @@ pub enum RecordKind {
     DuesRelief,
     /// A branch's dues settings, `crate::dues::BranchDuesPolicy`.
     DuesPolicy,
+    /// A closed vote on one question at a general meeting, `crate::vote_records::VoteRecord`.
+    Vote,
+    /// An election of a branch's leadership, round by round, `crate::vote_records::ElectionRecord`.
+    Election,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 13] = [
+    pub const ALL: [RecordKind; 15] = [
         RecordKind::Org,
         RecordKind::CommitteeTerm,
         RecordKind::Member,
@@ -48,6 +52,8 @@ impl RecordKind {
         RecordKind::DuesPayment,
         RecordKind::DuesRelief,
         RecordKind::DuesPolicy,
+        RecordKind::Vote,
+        RecordKind::Election,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +71,8 @@ impl RecordKind {
             RecordKind::DuesPayment => "dues_payment",
             RecordKind::DuesRelief => "dues_relief",
             RecordKind::DuesPolicy => "dues_policy",
+            RecordKind::Vote => "vote",
+            RecordKind::Election => "election",
         }
     }
 
@@ -89,6 +97,8 @@ impl RecordKind {
             RecordKind::DuesPayment => "党费交纳",
             RecordKind::DuesRelief => "党费减免",
             RecordKind::DuesPolicy => "党费设置",
+            RecordKind::Vote => "表决",
+            RecordKind::Election => "选举",
         }
     }
 
@@ -107,6 +117,8 @@ impl RecordKind {
             RecordKind::DuesPayment => "dues payment",
             RecordKind::DuesRelief => "dues relief",
             RecordKind::DuesPolicy => "dues settings",
+            RecordKind::Vote => "vote",
+            RecordKind::Election => "election",
         }
     }
 }
