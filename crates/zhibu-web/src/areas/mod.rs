@@ -9,6 +9,8 @@ pub mod meetings;
 pub mod members;
 pub mod orgs;
 pub mod talks;
+pub mod elections;
+pub mod votes;
 
 use axum::Router;
 
@@ -25,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .merge(local_rules::router())
         .merge(exemptions::router())
         .merge(admission_records::router())
+        .merge(votes::router())
+        .merge(elections::router())
 }
 
 /// Every area's part of the OpenAPI document, relative to `/api/v1`.
@@ -38,6 +42,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         local_rules::openapi(),
         exemptions::openapi(),
         admission_records::openapi(),
+        votes::openapi(),
+        elections::openapi(),
     ] {
         document.merge(area);
     }

@@ -23,6 +23,10 @@ pub enum Area {
     Exemptions,
     /// Admission pipelines (发展党员): the applicant is not yet a member, so members see none.
     AdmissionRecords,
+    /// Closed votes at general meetings (表决): totals and who took part, never who chose what.
+    Votes,
+    /// Elections of a branch's leadership (换届选举), round by round.
+    Elections,
     /// A member's statement of their own case on a record that concerns them (本人陈述): made by
     /// that member only, whatever their role; shown with the record it is about.
     Statements,
@@ -103,6 +107,14 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::AdmissionRecords, Action::Create, [S, S, S, S, D]),
     (Area::AdmissionRecords, Action::Amend, [S, S, S, S, D]),
     (Area::AdmissionRecords, Action::Delete, [S, S, S, D, D]),
+    (Area::Votes, Action::Read, [S, S, S, S, D]),
+    (Area::Votes, Action::Create, [S, S, S, S, D]),
+    (Area::Votes, Action::Amend, [S, S, S, D, D]),
+    (Area::Votes, Action::Delete, [S, S, S, D, D]),
+    (Area::Elections, Action::Read, [S, S, S, S, D]),
+    (Area::Elections, Action::Create, [S, S, S, S, D]),
+    (Area::Elections, Action::Amend, [S, S, S, D, D]),
+    (Area::Elections, Action::Delete, [S, S, S, D, D]),
     // Statements are read with the record they are about; only the member concerned makes one.
     (Area::Statements, Action::Create, [O, O, O, O, O]),
     (Area::Findings, Action::Read, [S, S, S, S, D]),

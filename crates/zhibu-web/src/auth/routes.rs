@@ -144,6 +144,8 @@ const LOCAL_RULES: [RouteSpec; 6] = record_area!(Area::LocalRules, "/local-rules
 const EXEMPTIONS: [RouteSpec; 6] = record_area!(Area::Exemptions, "/exemptions");
 const ADMISSION_RECORDS: [RouteSpec; 6] =
     record_area!(Area::AdmissionRecords, "/admission-records");
+const VOTES: [RouteSpec; 6] = record_area!(Area::Votes, "/votes");
+const ELECTIONS: [RouteSpec; 6] = record_area!(Area::Elections, "/elections");
 
 const OTHERS: [RouteSpec; 18] = [
     api(
@@ -407,6 +409,60 @@ const PAGES: [RouteSpec; 16] = [
     ),
 ];
 
+/// The admission, vote and election pages (issue 5), in the order the page router adds them.
+const ADMISSION_VOTE_PAGES: [RouteSpec; 8] = [
+    form(
+        "GET",
+        "/branches/{id}/admissions",
+        Area::AdmissionRecords,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/admission-records/{id}",
+        Area::AdmissionRecords,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/admission-records/{id}/steps",
+        Area::AdmissionRecords,
+        Action::Amend,
+        Target::Item,
+    ),
+    form(
+        "GET",
+        "/meetings/{id}/votes",
+        Area::Votes,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/meetings/{id}/votes",
+        Area::Votes,
+        Action::Create,
+        Target::Item,
+    ),
+    form("GET", "/votes/{id}", Area::Votes, Action::Read, Target::Item),
+    form(
+        "GET",
+        "/branches/{id}/elections",
+        Area::Elections,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/elections/{id}",
+        Area::Elections,
+        Action::Read,
+        Target::Item,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -418,11 +474,14 @@ pub fn all() -> Vec<RouteSpec> {
         LOCAL_RULES,
         EXEMPTIONS,
         ADMISSION_RECORDS,
+        VOTES,
+        ELECTIONS,
     ]
     .into_iter()
     .flatten()
     .chain(OTHERS)
     .chain(PAGES)
+    .chain(ADMISSION_VOTE_PAGES)
     .collect()
 }
 

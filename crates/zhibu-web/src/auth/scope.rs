@@ -232,3 +232,17 @@ impl ScopedRecord for zhibu_core::admission::AdmissionRecord {
         vec![self.person.branch_id]
     }
 }
+
+impl ScopedRecord for zhibu_core::vote_records::VoteRecord {
+    const AREA: Area = Area::Votes;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.org_id]
+    }
+}
+
+impl ScopedRecord for zhibu_core::vote_records::ElectionRecord {
+    const AREA: Area = Area::Elections;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.org_id]
+    }
+}

@@ -28,6 +28,10 @@ mod meetings;
 mod members;
 mod talks;
 mod workspace;
+// Admission pipelines, votes and elections (issue 5).
+mod admissions;
+mod elections;
+mod votes;
 
 use std::sync::Arc;
 
@@ -64,6 +68,15 @@ pub fn routes() -> RecordingRouter {
         .get("/members/{id}", members::member_page)
         .post("/members/{id}/statements", members::state_case)
         .get("/admin/audit", audit_page::audit_page)
+        // Admission pipelines, votes and elections (issue 5).
+        .get("/branches/{id}/admissions", admissions::overview)
+        .get("/admission-records/{id}", admissions::pipeline)
+        .post("/admission-records/{id}/steps", admissions::record_step)
+        .get("/meetings/{id}/votes", votes::meeting_votes)
+        .post("/meetings/{id}/votes", votes::record_vote)
+        .get("/votes/{id}", votes::view_vote)
+        .get("/branches/{id}/elections", elections::branch_elections)
+        .get("/elections/{id}", elections::view_election)
 }
 
 /// Every page route. Merged into the application router beside the JSON API.

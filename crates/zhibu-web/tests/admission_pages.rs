@@ -1,0 +1,516 @@
+//! The admission, vote and election pages (issue 5), through the router against a branch of 20
+//! members with a vote (plus a probationary member, one under 留党察看 and one with suspended
+//! rights) in a real SQLite file: the entitlement is shown as frozen, a vote's result comes with its
+//! arithmetic at the count boundaries (20 expected: 10 present fails, 11 passes), bad input is
+//! refused naming the rule and the field with nothing written, and members are kept out.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use chrono::NaiveDate;
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+use zhibu_core::RecordKind;
+use zhibu_core::vote_records::{ElectionRecord, ElectionRoundRecord};
+use zhibu_core::voting::{CandidateTally, ElectionTally, Tally};
+use zhibu_core::{LeadershipForm, MemberId};
+use zhibu_storage::ballot_suite::{Meeting20, meeting_of_20};
+use zhibu_storage::{Backend, ChangeMeta, RecordQuery};
+use zhibu_web::auth::Role;
+use zhibu_web::auth::handlers::{NewAccountRequest, create_account};
+use zhibu_web::{AppState, router};
+
+const TODAY: &str = "2026-06-25";
+
+struct App {
+    router: Router,
+    world: Meeting20,
+    backend: Arc<dyn Backend>,
+}
+
+struct Session {
+    cookie: String,
+    csrf: String,
+    lang: &'static str,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn app(present: usize) -> App {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "zhibu-admission-pages-{}-{}.db",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let backend = zhibu_storage_sqlite::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect");
+    backend.migrate().await.expect("migrate");
+    let backend: Arc<dyn Backend> = Arc::new(backend);
+    let world = meeting_of_20(backend.clone(), present).await;
+    let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date");
+    App {
+        router: router(AppState::with_fixed_today(world.repo.clone(), today)),
+        world,
+        backend,
+    }
+}
+
+impl App {
+    async fn send(&self, request: Request<Body>) -> Page {
+        let response = self.router.clone().oneshot(request).await.expect("answer");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Page {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn session(&self, login: &str, role: Role, member: MemberId) -> Session {
+        let password = create_account(
+            &self.world.repo,
+            &NewAccountRequest {
+                login: login.into(),
+                display_name: login.into(),
+                role,
+                scope_org: Some(self.world.branch.0),
+                member_id: Some(member.0),
+            },
+            false,
+        )
+        .await
+        .expect("account")
+        .one_time_password;
+        let page = self
+            .send(
+                Request::post("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(
+                        json!({ "login": login, "password": password }).to_string(),
+                    ))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let cookie = page.headers[header::SET_COOKIE]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("pair")
+            .to_string();
+        let body: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+        Session {
+            cookie,
+            csrf: body["csrf_token"].as_str().expect("csrf").to_string(),
+            lang: "zh",
+        }
+    }
+
+    async fn get(&self, session: &Session, path: &str) -> Page {
+        self.send(
+            Request::get(path)
+                .header(
+                    header::COOKIE,
+                    format!("{}; zhibu_lang={}", session.cookie, session.lang),
+                )
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn post(&self, session: &Session, path: &str, fields: &[(&str, String)]) -> Page {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf_token", &session.csrf);
+        for (name, value) in fields {
+            form.append_pair(name, value);
+        }
+        self.send(
+            Request::post(path)
+                .header(
+                    header::COOKIE,
+                    format!("{}; zhibu_lang={}", session.cookie, session.lang),
+                )
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(form.finish()))
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn votes_stored(&self) -> usize {
+        self.backend
+            .list(&RecordQuery::all(RecordKind::Vote))
+            .await
+            .expect("list")
+            .len()
+    }
+
+    async fn secretary(&self) -> Session {
+        self.session("secretary", Role::BranchSecretary, self.world.voters[0])
+            .await
+    }
+}
+
+fn admission_vote(app: &App, yes: u32, no: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("question", "admission".into()),
+        ("candidate", app.world.candidate.0.to_string()),
+        ("method", "secret".into()),
+        ("opened_at", "09:30".into()),
+        ("yes", yes.to_string()),
+        ("no", no.to_string()),
+        ("abstain", "0".into()),
+    ]
+}
+
+#[tokio::test]
+async fn the_vote_page_shows_the_frozen_entitlement_and_eleven_of_twenty_pass_with_the_arithmetic()
+{
+    let app = app(11).await;
+    let mut secretary = app.secretary().await;
+    let meeting = app.world.meeting.0;
+    let page = app
+        .get(&secretary, &format!("/meetings/{meeting}/votes"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // 20 may vote, 11 of them present; the probationary member, the one under 留党察看 and the one
+    // with suspended rights are listed as without a vote, with their status.
+    assert!(
+        page.body
+            .contains("<p id=\"entitlement-counts\">20 / 11</p>"),
+        "{}",
+        page.body
+    );
+    for status in ["预备党员", "留党察看", "权利中止"] {
+        assert!(page.body.contains(status), "shows {status}");
+    }
+    let answer = app
+        .post(
+            &secretary,
+            &format!("/meetings/{meeting}/votes"),
+            &admission_vote(&app, 11, 0),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let location = answer.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(location.starts_with("/votes/"));
+    let result = app.get(&secretary, &location).await;
+    assert_eq!(result.status, StatusCode::OK);
+    assert!(
+        result.body.contains("id=\"vote-verdict\">通过<"),
+        "{}",
+        result.body
+    );
+    // Quorum: 11 > 20 × 1/2 = 10 (超过, strict); passage: 11 yes > 10.
+    assert!(
+        result
+            .body
+            .contains("须超过20 × 1/2 = 10；实际 11 &#62; 10？满足"),
+        "{}",
+        result.body
+    );
+    assert!(result.body.contains("RECRUIT.MEETING.QUORUM"));
+    assert!(
+        result
+            .body
+            .contains("RECRUIT.MEETING.MAJORITY_AND_WRITTEN_VOTES")
+    );
+    assert!(result.body.contains("张发展"));
+    secretary.lang = "en";
+    let english = app.get(&secretary, &location).await;
+    assert!(
+        english
+            .body
+            .contains("must be more than 20 × 1/2 = 10; 11 &#62; 10? met"),
+        "{}",
+        english.body
+    );
+    assert!(english.body.contains(">Passed<"));
+}
+
+#[tokio::test]
+async fn ten_of_twenty_present_is_no_quorum_and_ten_yes_of_twenty_does_not_pass() {
+    let app = app(10).await;
+    let secretary = app.secretary().await;
+    let meeting = app.world.meeting.0;
+    let answer = app
+        .post(
+            &secretary,
+            &format!("/meetings/{meeting}/votes"),
+            &admission_vote(&app, 10, 0),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let location = answer.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let result = app.get(&secretary, &location).await;
+    assert!(
+        result.body.contains("到会人数不足，不能表决"),
+        "{}",
+        result.body
+    );
+    assert!(
+        result.body.contains("实际 10 &#62; 10？不满足"),
+        "{}",
+        result.body
+    );
+}
+
+#[tokio::test]
+async fn bad_votes_are_refused_naming_the_rule_and_the_field_and_nothing_is_written() {
+    let app = app(11).await;
+    let secretary = app.secretary().await;
+    let meeting = app.world.meeting.0;
+    let path = format!("/meetings/{meeting}/votes");
+    // A ballot count larger than those present.
+    let page = app
+        .post(&secretary, &path, &admission_vote(&app, 11, 1))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("in_room："), "{}", page.body);
+    assert!(
+        page.body
+            .contains("RECRUIT.MEETING.MAJORITY_AND_WRITTEN_VOTES")
+    );
+    // A vote on two candidates at once.
+    let mut two = admission_vote(&app, 11, 0);
+    two.push(("candidate", app.world.second_candidate.0.to_string()));
+    let page = app.post(&secretary, &path, &two).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("question.candidates："), "{}", page.body);
+    assert!(page.body.contains("RECRUIT.MEETING.ONE_BY_ONE"));
+    // Admission by show of hands.
+    let mut hands = admission_vote(&app, 11, 0);
+    hands[2] = ("method", "hands".into());
+    let page = app.post(&secretary, &path, &hands).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("method："), "{}", page.body);
+    assert_eq!(app.votes_stored().await, 0, "nothing was written");
+    // A good vote is kept; the same question again at the same meeting is refused: no one votes
+    // twice.
+    let first = app
+        .post(&secretary, &path, &admission_vote(&app, 11, 0))
+        .await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let again = app
+        .post(&secretary, &path, &admission_vote(&app, 11, 0))
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("question："), "{}", again.body);
+    assert_eq!(app.votes_stored().await, 1);
+}
+
+#[tokio::test]
+async fn the_admission_overview_and_pipeline_show_deadlines_and_refuse_a_step_before_the_one_it_depends_on()
+ {
+    let app = app(11).await;
+    let secretary = app.secretary().await;
+    let branch = app.world.branch;
+    let overview = app
+        .get(&secretary, &format!("/branches/{branch}/admissions"))
+        .await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    // Applied 2026-05-20: the talk was due by 2026-06-20; on 2026-06-25 it is 5 days overdue,
+    // citing 第七条.
+    assert!(overview.body.contains("张发展"));
+    assert!(
+        overview.body.contains("(2) 党组织派人谈话"),
+        "{}",
+        overview.body
+    );
+    assert!(overview.body.contains("2026年6月20日"));
+    assert!(overview.body.contains("已过期5天"));
+    assert!(overview.body.contains("RECRUIT.TALK.WITHIN_1_MONTH"));
+
+    let record = app.world.candidate.0;
+    let pipeline = app
+        .get(&secretary, &format!("/admission-records/{record}"))
+        .await;
+    assert_eq!(pipeline.status, StatusCode::OK);
+    for step in [
+        "(1) 递交入党申请书",
+        "(15) 支部大会讨论",
+        "(25) 材料归档",
+        "公示",
+    ] {
+        assert!(pipeline.body.contains(step), "the pipeline lists {step}");
+    }
+    let steps = format!("/admission-records/{record}/steps");
+    // A talk dated before the application it follows.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "application_talk".into()),
+                ("date", "2026-05-10".into()),
+                ("people", app.world.voters[0].0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("application_talk.held_on："),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("RECRUIT.TALK.WITHIN_1_MONTH"));
+    // Late without a recorded reason: refused too, naming the rule.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "application_talk".into()),
+                ("date", "2026-06-24".into()),
+                ("people", app.world.voters[0].0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    let history = app
+        .world
+        .repo
+        .history(RecordKind::AdmissionRecord, record)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1, "nothing was written");
+    // In time: saved, and the next step moves on.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "application_talk".into()),
+                ("date", "2026-06-10".into()),
+                ("people", app.world.voters[0].0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let pipeline = app
+        .get(&secretary, &format!("/admission-records/{record}?saved=1"))
+        .await;
+    assert!(pipeline.body.contains("已保存该步骤"));
+    assert!(pipeline.body.contains("2026年6月10日"));
+    assert!(pipeline.body.contains("党员00"), "the talker is named");
+}
+
+#[tokio::test]
+async fn the_election_page_shows_each_round_with_the_threshold_and_members_are_kept_out() {
+    let app = app(20).await;
+    let world = &app.world;
+    let entitled: Vec<MemberId> = world.voters.clone();
+    let candidates: Vec<MemberId> = world.voters[..4].to_vec();
+    let election = ElectionRecord {
+        org_id: world.branch,
+        meeting_id: world.meeting,
+        held_on: NaiveDate::from_ymd_opt(2026, 6, 20).expect("date"),
+        previous_term: None,
+        form: LeadershipForm::Committee,
+        seats: 3,
+        entitled,
+        rounds: vec![ElectionRoundRecord {
+            seats: 3,
+            candidates: candidates.clone(),
+            present: world.voters.clone(),
+            ballots_issued: 20,
+            ballots: ElectionTally {
+                seats: 3,
+                returned: 20,
+                void: 0,
+                candidates: candidates
+                    .iter()
+                    .zip([15, 12, 10, 3])
+                    .map(|(candidate, yes)| CandidateTally {
+                        candidate: *candidate,
+                        tally: Tally {
+                            yes,
+                            no: 20 - yes,
+                            abstain: 0,
+                        },
+                    })
+                    .collect(),
+            },
+        }],
+        seats_reduced_with_consent: None,
+        secretary: None,
+        deputy_secretary: None,
+        reported_on: None,
+        approval: None,
+    };
+    let stored = world
+        .repo
+        .create(election, &ChangeMeta::by("secretary"))
+        .await
+        .expect("election");
+    let secretary = app.secretary().await;
+    let page = app
+        .get(&secretary, &format!("/elections/{}", stored.id))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // 20 of 20 present: more than 16. A winner at exactly half (10 of 20) is not elected.
+    assert!(
+        page.body.contains("20 &#62; 16？满足，选举有效"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("10 &#62; 20 ÷ 2 = 10？未超过半数"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("当选人数不足，差1名"), "{}", page.body);
+    assert!(page.body.contains("尚未上报"));
+    let list = app
+        .get(&secretary, &format!("/branches/{}/elections", world.branch))
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains(&format!("/elections/{}", stored.id)));
+
+    let member = app.session("member", Role::Member, world.voters[5]).await;
+    for path in [
+        format!("/elections/{}", stored.id),
+        format!("/branches/{}/admissions", world.branch),
+        format!("/admission-records/{}", world.candidate.0),
+        format!("/meetings/{}/votes", world.meeting.0),
+    ] {
+        let page = app.get(&member, &path).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path} for a member");
+        assert!(!page.body.contains("张发展"));
+    }
+}
