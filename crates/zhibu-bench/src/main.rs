@@ -19,7 +19,8 @@ use zhibu_bench::http::{Connection, LoadReport, drive, percentile, sign_in};
 use zhibu_bench::{memory, open};
 use zhibu_core::{AttendanceState, Meeting, MeetingId, Org, OrgId, OrgLevel};
 use zhibu_storage::recheck::{DEFAULT_CHUNK_BRANCHES, RecheckScope, Rechecker, read_floor};
-use zhibu_storage::{ChangeMeta, ListRequest, Repository, StorageError};
+use zhibu_storage::stored::{finding_store, horizon_for};
+use zhibu_storage::{ChangeMeta, FindingsKeeper, ListRequest, Replace, Repository, StorageError};
 
 /// Branches in the city of the issue (about 1,000,000 members).
 const CITY_BRANCHES: u32 = 50_000;
@@ -84,8 +85,8 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
-    /// Starts the server in this process and drives the committee dashboard and branch pages with
-    /// concurrent clients.
+    /// Starts the server in this process and drives the committee dashboards (the whole city's
+    /// and its departments'), the drill page and branch pages with concurrent clients.
     ServeLoad {
         #[arg(long)]
         database_url: String,
@@ -96,9 +97,6 @@ enum Command {
         /// Seconds per run.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
-        /// Also drive the dashboard of the tenant's root committee (the whole city in one page).
-        #[arg(long)]
-        root_dashboard: bool,
     },
 }
 
@@ -157,17 +155,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             tenant,
             clients,
             seconds,
-            root_dashboard,
-        } => {
-            serve_load(
-                &database_url,
-                tenant,
-                clients,
-                Duration::from_secs(seconds),
-                root_dashboard,
-            )
-            .await
-        }
+        } => serve_load(&database_url, tenant, clients, Duration::from_secs(seconds)).await,
     }
 }
 
@@ -300,7 +288,8 @@ fn scope(tenant: OrgId) -> RecheckScope {
         tenant,
         year: BENCH_YEAR,
         today: bench_today(),
-        horizon_days: 30,
+        // What the pages use on that day, so that the stored findings serve them.
+        horizon_days: horizon_for(bench_today()),
     }
 }
 
@@ -365,6 +354,26 @@ async fn recheck(url: &str, tenant: Option<i64>, chunk: usize, runs: u32) -> Res
         full.as_secs_f64() * 1e6 / branches.max(1) as f64,
         findings,
         branches
+    );
+    // Once more, and the findings stored (migration 5) for the pages.
+    let started = Instant::now();
+    let (rechecker, _) = Rechecker::full(&repository, scope, chunk).await?;
+    let evaluated = started.elapsed();
+    let storing = Instant::now();
+    let rows = rechecker.stored_rows_all();
+    let stored = finding_store(&repository)?
+        .store_findings(&rechecker.state(repository.now()), Replace::All, &rows)
+        .await?;
+    println!(
+        "full re-check and store: {} ({} to store {} findings{})",
+        secs(evaluated + storing.elapsed()),
+        secs(storing.elapsed()),
+        rows.len(),
+        if stored {
+            ""
+        } else {
+            "; refused: a later state is stored"
+        }
     );
     println!("{}", memory::describe());
     Ok(())
@@ -468,6 +477,18 @@ async fn incremental(url: &str, tenant: Option<i64>, edits: u32, seed: u64) -> R
         rechecker.foreign_postings()
     );
     let branches = rechecker.branches();
+    // The stored findings, kept as a server keeps them: resumed from what is stored (or stored by
+    // a full pass first), then brought up to date after each edit.
+    let keeper = FindingsKeeper::new(repository.clone());
+    let started = Instant::now();
+    keeper
+        .refresh_now(tenant.0, BENCH_YEAR, scope.today)
+        .await?;
+    println!(
+        "stored findings ready: {} (a full pass and store if none were stored for the day, else reading the tenant's orgs)",
+        secs(started.elapsed())
+    );
+    let mut stores = Vec::new();
     let mut stream = Stream(seed);
     let (mut writes, mut checks, mut totals) = (Vec::new(), Vec::new(), Vec::new());
     let mut reached = 0;
@@ -490,6 +511,11 @@ async fn incremental(url: &str, tenant: Option<i64>, edits: u32, seed: u64) -> R
             )));
         }
         reached += outcome.branches.len();
+        let storing = Instant::now();
+        keeper
+            .refresh_now(tenant.0, BENCH_YEAR, scope.today)
+            .await?;
+        stores.push(storing.elapsed());
         writes.push(written);
         checks.push(checked);
         totals.push(written + checked);
@@ -497,6 +523,7 @@ async fn incremental(url: &str, tenant: Option<i64>, edits: u32, seed: u64) -> R
     writes.sort();
     checks.sort();
     totals.sort();
+    stores.sort();
     println!(
         "{} edits (a meeting's attendance changed, or a meeting recorded), {:.2} branches re-checked per edit",
         checks.len(),
@@ -507,6 +534,12 @@ async fn incremental(url: &str, tenant: Option<i64>, edits: u32, seed: u64) -> R
         ms(percentile(&checks, 0.5)),
         ms(percentile(&checks, 0.99)),
         ms(percentile(&checks, 1.0))
+    );
+    println!(
+        "stored findings brought up to date (catch up, re-check, replace the branch's rows and the generation in one transaction): p50 {}, p99 {}, max {}",
+        ms(percentile(&stores, 0.5)),
+        ms(percentile(&stores, 0.99)),
+        ms(percentile(&stores, 1.0))
     );
     println!(
         "the write itself (validated, one transaction): p50 {}, p99 {}",
@@ -545,7 +578,6 @@ async fn serve_load(
     tenant: Option<i64>,
     clients: usize,
     duration: Duration,
-    root_dashboard: bool,
 ) -> Result<(), Failure> {
     let repository = open(url).await?;
     let tenant = tenant_of(&repository, tenant).await?;
@@ -605,13 +637,16 @@ async fn serve_load(
     let branch_path = |id: OrgId| format!("/branches/{id}?year={year}");
 
     let mut runs: Vec<(String, Pick)> = Vec::new();
-    if root_dashboard {
-        let path = committee_path(tenant);
-        runs.push((
-            "root committee dashboard (the whole city, one page)".to_string(),
-            Arc::new(move |_, _| path.clone()),
-        ));
-    }
+    let path = committee_path(tenant);
+    runs.push((
+        "root committee dashboard (the whole city, from the stored findings)".to_string(),
+        Arc::new(move |_, _| path.clone()),
+    ));
+    let drill = format!("/committees/{tenant}/findings?year={year}");
+    runs.push((
+        "root committee drill page (the city's open findings, first 200)".to_string(),
+        Arc::new(move |_, _| drill.clone()),
+    ));
     let one_committee = committee_path(committees[0]);
     runs.push((
         format!("one department committee's dashboard ({})", committees[0]),
@@ -644,19 +679,31 @@ async fn serve_load(
     ));
 
     for (label, pick) in runs {
-        // The first request of a fixed page fills the findings cache; it is timed on its own.
+        // The first request of a fixed page fills the caches (for a committee: the keeper reads
+        // the tenant's orgs, or makes the day's full pass if nothing is stored); it is timed on
+        // its own, and repeated until the stored findings are ready.
         let first = pick(0, 0);
         let started = Instant::now();
         let mut connection = Connection::open(address).await.map_err(Failure)?;
-        let (status, _, body) = connection
-            .send("GET", &first, Some(&cookie), None)
-            .await
-            .map_err(Failure)?;
-        println!(
-            "{label}: first request {} ({status}, {} KB)",
-            ms(started.elapsed()),
-            body.len() / 1024
-        );
+        loop {
+            let (status, _, body) = connection
+                .send("GET", &first, Some(&cookie), None)
+                .await
+                .map_err(Failure)?;
+            let text = String::from_utf8_lossy(&body);
+            if text.contains("id=\"findings-pending\"")
+                && started.elapsed() < Duration::from_secs(600)
+            {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            println!(
+                "{label}: first request {} ({status}, {} KB)",
+                ms(started.elapsed()),
+                body.len() / 1024
+            );
+            break;
+        }
         let report = drive(address, &cookie, clients, duration, pick).await;
         print_load(&label, clients, &report);
         println!("  server process: {}", memory::describe());

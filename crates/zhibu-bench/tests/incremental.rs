@@ -5,7 +5,9 @@
 //! (validated like any write: attendance changed, meetings recorded, re-kinded and deleted, talks
 //! recorded, members transferred between departments, findings exempted, a branch renamed, a
 //! department's local rule), and after each one the incremental catch-up must give exactly the
-//! findings of a fresh `evaluate`. Runs on SQLite always, and on PostgreSQL when
+//! findings of a fresh `evaluate`. The stored findings (migration 5), kept by two
+//! `FindingsKeeper`s taking turns as two servers would, must equal the same fresh evaluation after
+//! every edit, and again after "today" moves. Runs on SQLite always, and on PostgreSQL when
 //! `ZHIBU_TEST_POSTGRES_URL` is set (required when `ZHIBU_REQUIRE_POSTGRES=1`).
 
 use std::io::Write;
@@ -22,7 +24,11 @@ use zhibu_core::{
 };
 use zhibu_demo::generate;
 use zhibu_storage::recheck::{RecheckScope, Rechecker};
-use zhibu_storage::{Backend, ChangeMeta, ListRequest, Repository, StorageError};
+use zhibu_storage::stored::{finding_store, horizon_for, month_counted};
+use zhibu_storage::{
+    Backend, ChangeMeta, FindingFilter, FindingsKeeper, FindingsState, ListRequest, Replace,
+    Repository, StatusFilter, StorageError, tenant_end,
+};
 
 const BRANCHES: u32 = 40;
 const EDITS: u32 = 60;
@@ -98,6 +104,73 @@ async fn all<T: zhibu_core::Record>(
             None => return items,
         }
     }
+}
+
+/// Brings the stored findings up to date through `keeper` as of `today` and compares them with a
+/// fresh evaluation; returns the state.
+async fn stored_equals_fresh(
+    repository: &Repository,
+    keeper: &FindingsKeeper,
+    tenant: OrgId,
+    today: NaiveDate,
+    what: &str,
+) -> FindingsState {
+    let state = keeper
+        .refresh_now(tenant.0, BENCH_YEAR, today)
+        .await
+        .expect("refresh the stored findings");
+    let head = repository
+        .backend()
+        .chain_head()
+        .await
+        .expect("head")
+        .map_or(0, |head| head.seq);
+    assert_eq!(
+        (state.generation, state.as_of, state.horizon_days),
+        (head, today, horizon_for(today)),
+        "{what}: the state names the chain head and the day"
+    );
+    let stored = finding_store(repository)
+        .expect("store")
+        .list_findings(
+            tenant.0,
+            BENCH_YEAR,
+            &FindingFilter {
+                path_from: format!("/{tenant}/"),
+                path_to: tenant_end(tenant.0),
+                month: None,
+                rule: None,
+                status: StatusFilter::All,
+                limit: u32::MAX / 2,
+            },
+        )
+        .await
+        .expect("list the stored findings");
+    for row in &stored {
+        assert_eq!(
+            row.month,
+            month_counted(&row.finding, BENCH_YEAR, today),
+            "{what}: the month a finding is counted in"
+        );
+    }
+    let mut findings: Vec<Finding> = stored.into_iter().map(|row| row.finding).collect();
+    engine::sort_findings(&mut findings);
+    let fresh = reference(
+        repository,
+        RecheckScope {
+            tenant,
+            year: BENCH_YEAR,
+            today,
+            horizon_days: horizon_for(today),
+        },
+    )
+    .await;
+    assert!(
+        findings == fresh,
+        "{what}: the stored findings differ from a fresh evaluation: {}",
+        describe_difference(&findings, &fresh)
+    );
+    state
 }
 
 /// A splitmix64 stream: the edits are the same on every run.
@@ -501,7 +574,33 @@ async fn incremental_equals_full(backend: Arc<dyn Backend>) {
         describe_difference(&full, &fresh)
     );
 
+    // Two keepers of the stored findings, as two servers on one database would be.
+    let keepers = [
+        FindingsKeeper::new(repository.clone()),
+        FindingsKeeper::new(repository.clone()),
+    ];
+    let today = bench_today();
+    assert_eq!(horizon_for(today), scope.horizon_days);
     let mut stream = Stream(20_260_601);
+    // "Today" moves: first a day inside the year (duties coming due, periods not yet ended), a
+    // write on that day (applied to the stored rows by the other keeper, which resumes from what
+    // is stored), then the next day, which rebuilds everything.
+    let in_year = day(11, 16);
+    stored_equals_fresh(&repository, &keepers[0], scope.tenant, in_year, "16 Nov").await;
+    while random_edit(&repository, scope.tenant, &mut stream, &fresh)
+        .await
+        .is_none()
+    {}
+    stored_equals_fresh(
+        &repository,
+        &keepers[1],
+        scope.tenant,
+        in_year,
+        "a write on 16 Nov",
+    )
+    .await;
+    stored_equals_fresh(&repository, &keepers[0], scope.tenant, today, "1 Jan").await;
+
     let mut done = Vec::new();
     let mut attempts = 0;
     while done.len() < EDITS as usize {
@@ -522,8 +621,58 @@ async fn incremental_equals_full(backend: Arc<dyn Backend>) {
             outcome.full,
             describe_difference(&incremental, &fresh)
         );
+        let keeper = &keepers[done.len() % 2];
+        stored_equals_fresh(
+            &repository,
+            keeper,
+            scope.tenant,
+            today,
+            &format!("after edit {} ({edit})", done.len() + 1),
+        )
+        .await;
         done.push(edit);
     }
+
+    // A catch-up from another generation than the stored one is refused, writing nothing.
+    let store = finding_store(&repository).expect("store");
+    let state = store
+        .findings_state(scope.tenant.0, BENCH_YEAR)
+        .await
+        .expect("state")
+        .expect("stored");
+    assert!(
+        !store
+            .store_findings(
+                &FindingsState {
+                    generation: state.generation + 5,
+                    ..state.clone()
+                },
+                Replace::Branches {
+                    paths: &[format!("/{}/", scope.tenant)],
+                    expected_generation: state.generation - 1,
+                },
+                &[],
+            )
+            .await
+            .expect("store"),
+        "a stale catch-up is refused"
+    );
+    assert_eq!(
+        store
+            .findings_state(scope.tenant.0, BENCH_YEAR)
+            .await
+            .expect("state"),
+        Some(state.clone())
+    );
+    // A server whose clock is behind does not take the stored findings back to an earlier day.
+    let kept = keepers[1]
+        .refresh_now(scope.tenant.0, BENCH_YEAR, in_year)
+        .await
+        .expect("refresh");
+    assert_eq!(
+        kept.as_of, today,
+        "the stored findings stay on the later day"
+    );
     // Every kind of edit was exercised.
     for what in [
         "attendance",

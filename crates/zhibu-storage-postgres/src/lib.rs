@@ -5,6 +5,8 @@
 //! writer validated against is still true when it commits. Record ids come from a sequence.
 
 mod accounts;
+// Stored findings and the postings index (migration 5).
+mod findings;
 // Reminders: inbox, deliveries, channel choices and group bots (migration 7).
 mod notify;
 // Import batches and provenance (migration 8).
@@ -38,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_accounts.sql"),
     ),
     (4, "tenant", include_str!("../migrations/0004_tenant.sql")),
+    (
+        5,
+        "stored_findings",
+        include_str!("../migrations/0005_stored_findings.sql"),
+    ),
     (
         7,
         "reminders",
@@ -615,6 +622,14 @@ impl Backend for PostgresBackend {
         decode_head(row)
     }
 
+    async fn members_posted_within(&self, path: &str) -> Result<Vec<i64>, StorageError> {
+        findings::members_posted_within(&self.pool, path).await
+    }
+
+    fn finding_store(&self) -> Option<&dyn zhibu_storage::FindingStore> {
+        Some(self)
+    }
+
     fn accounts(&self) -> &dyn AccountStore {
         self
     }
@@ -640,6 +655,18 @@ struct PostgresTransaction {
 
 #[async_trait]
 impl Transaction for PostgresTransaction {
+    async fn set_postings_elsewhere(
+        &mut self,
+        member_id: i64,
+        branches: &[(i64, String)],
+    ) -> Result<(), StorageError> {
+        findings::set_postings_elsewhere(&mut self.tx, member_id, branches).await
+    }
+
+    async fn members_posted_within(&mut self, path: &str) -> Result<Vec<i64>, StorageError> {
+        findings::members_posted_within(&mut *self.tx, path).await
+    }
+
     async fn insert_import_batch(
         &mut self,
         batch: &zhibu_storage::ImportBatch,

@@ -331,6 +331,14 @@ async fn load_snapshot_returns_the_subtree_and_its_ancestors() {
 }
 
 #[tokio::test]
+async fn a_branch_sees_every_member_ever_posted_to_it() {
+    on_postgres(LATEST, |backend| {
+        testsuite::a_branch_sees_every_member_ever_posted_to_it(store(backend))
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn upgrade_keeps_old_data() {
     on_postgres(Some(1), |backend| async move {
         Raw(backend.clone())

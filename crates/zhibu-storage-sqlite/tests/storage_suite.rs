@@ -292,6 +292,14 @@ async fn load_snapshot_returns_the_subtree_and_its_ancestors() {
 }
 
 #[tokio::test]
+async fn a_branch_sees_every_member_ever_posted_to_it() {
+    on_sqlite(LATEST, |backend| {
+        testsuite::a_branch_sees_every_member_ever_posted_to_it(store(backend))
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn upgrade_keeps_old_data() {
     on_sqlite(Some(1), |backend| async move {
         Raw(backend.clone())

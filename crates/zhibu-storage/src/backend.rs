@@ -191,6 +191,21 @@ pub trait Backend: Send + Sync {
     /// The same database's accounts, sessions and audit log.
     fn accounts(&self) -> &dyn AccountStore;
 
+    /// Ids of the members posted (now or before) to a branch in the subtree `path` whose record is
+    /// kept under another path: members who transferred out of it (migration 5). Both databases
+    /// answer it from `member_postings_elsewhere`; stand-ins in tests have no such table.
+    async fn members_posted_within(&self, path: &str) -> Result<Vec<i64>, StorageError> {
+        let _ = path;
+        Err(StorageError::Database(
+            "this backend keeps no postings index / 此存储未保存党员编入记录索引".into(),
+        ))
+    }
+
+    /// The same database's stored findings (migration 5), if it keeps them.
+    fn finding_store(&self) -> Option<&dyn crate::FindingStore> {
+        None
+    }
+
     /// The same database's reminders: inbox, deliveries, channel choices and group bots
     /// (migration 7), if it keeps them.
     fn notifications(&self) -> Option<&dyn crate::NotificationStore> {
@@ -253,6 +268,18 @@ pub trait Transaction: Send {
     ) -> Result<(), StorageError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+
+    /// Replaces what `member_postings_elsewhere` holds for one member: the branches (id, path) it
+    /// was ever posted to whose path is not the one its record is kept under. Empty for a member
+    /// deleted or posted to one branch only. Written with the member's version.
+    async fn set_postings_elsewhere(
+        &mut self,
+        member_id: i64,
+        branches: &[(i64, String)],
+    ) -> Result<(), StorageError>;
+
+    /// [`Backend::members_posted_within`], inside the transaction.
+    async fn members_posted_within(&mut self, path: &str) -> Result<Vec<i64>, StorageError>;
 
     // Import batches and provenance (migration 8, `crate::imports`). The defaults, for stand-ins
     // in tests, keep none.

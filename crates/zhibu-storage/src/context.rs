@@ -91,6 +91,27 @@ pub(crate) async fn branch_roster(
             roster.push((MemberId(row.id), member));
         }
     }
+    // Members who were posted here and have since transferred out are kept under their new
+    // branch's path; the postings index (migration 5) names them, so that an old meeting that
+    // lists them can still be entered.
+    let mut elsewhere = tx.members_posted_within(branch_path).await?;
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    for id in elsewhere {
+        if roster.iter().any(|(known, _)| known.0 == id) {
+            continue;
+        }
+        if let Some(row) = tx.get(id).await?
+            && row.kind == RecordKind::Member
+            && !row.deleted
+        {
+            let member = decode::<Member>(&row)?;
+            if member.branch_on(date) == Some(branch) {
+                roster.push((MemberId(row.id), member));
+            }
+        }
+    }
+    roster.sort_by_key(|(id, _)| *id);
     Ok(roster)
 }
 

@@ -23,6 +23,7 @@ mod imports;
 pub mod notify;
 pub mod recheck;
 mod repository;
+pub mod stored;
 pub mod sealing;
 pub mod testsuite;
 mod verify;
@@ -37,4 +38,8 @@ pub use hashing::{GENESIS_HASH, version_hash};
 pub use imports::{ChangedSince, ImportBatch, ImportProgress, NewImport, Provenance};
 pub use notify::NotificationStore;
 pub use repository::*;
+pub use stored::{
+    FindingCount, FindingFilter, FindingStore, FindingsKeeper, FindingsState, KeptFindings, Replace,
+    StatusFilter, StoredFinding,
+};
 pub use verify::*;

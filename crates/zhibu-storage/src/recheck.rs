@@ -115,14 +115,70 @@ pub struct CatchUp {
     pub branches: Vec<OrgId>,
     /// Whether so many branches were reached that the whole tenant was re-checked instead.
     pub full: bool,
+    /// Paths of branches that left the tenant's tree (deleted): they have no findings any more.
+    pub removed_paths: Vec<String>,
 }
 
-/// Where an org sits in the tenant's tree.
+/// Where an org sits in the tenant's tree, and what the pages show of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct OrgNode {
-    parent: Option<OrgId>,
-    level: OrgLevel,
-    path: String,
+pub struct OrgNode {
+    pub parent: Option<OrgId>,
+    pub level: OrgLevel,
+    pub path: String,
+    pub name: String,
+    pub established_on: NaiveDate,
+    pub dissolved_on: Option<NaiveDate>,
+}
+
+impl OrgNode {
+    fn new(org: &Org, path: String) -> OrgNode {
+        OrgNode {
+            parent: org.parent_id,
+            level: org.level,
+            path,
+            name: org.name.clone(),
+            established_on: org.established_on,
+            dissolved_on: org.dissolved_on,
+        }
+    }
+
+    /// Whether the org existed at some time during `year`.
+    pub fn exists_in(&self, year: i32) -> bool {
+        use chrono::Datelike;
+        self.established_on.year() <= year && self.dissolved_on.is_none_or(|end| end.year() >= year)
+    }
+}
+
+/// A tenant's orgs as a re-checker last saw them: for the pages that show stored findings (names,
+/// children, paths) without reading the tenant's orgs on every request.
+#[derive(Debug, Clone, Default)]
+pub struct OrgTree {
+    nodes: HashMap<OrgId, OrgNode>,
+    children: HashMap<OrgId, Vec<OrgId>>,
+}
+
+impl OrgTree {
+    pub fn node(&self, id: OrgId) -> Option<&OrgNode> {
+        self.nodes.get(&id)
+    }
+
+    /// The orgs directly below `id`, in id order.
+    pub fn children(&self, id: OrgId) -> &[OrgId] {
+        self.children.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The branch an org belongs to: itself, or the branch above a party group.
+    pub fn branch_of(&self, org: OrgId) -> Option<OrgId> {
+        branch_of(&self.nodes, org)
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
 }
 
 /// The kinds read chunk by chunk (the rest are read once for the whole tenant).
@@ -190,6 +246,10 @@ pub struct Rechecker {
     rule_problems: BTreeSet<String>,
     /// The sequence number of the last chain entry taken into account.
     generation: i64,
+    /// The tree as last handed out by [`Rechecker::org_tree`]; dropped when an org changes.
+    published: std::sync::Mutex<Option<Arc<OrgTree>>>,
+    /// Paths of branches removed from the tree since the last catch-up began.
+    removed_paths: Vec<String>,
 }
 
 /// The rows of one chunk.
@@ -422,14 +482,7 @@ fn build_tree(org_rows: &[RecordRow]) -> Result<TenantTree, StorageError> {
     for row in org_rows {
         let org = decode::<Org>(row)?;
         let id = OrgId(row.id);
-        tree.insert(
-            id,
-            OrgNode {
-                parent: org.body.parent_id,
-                level: org.body.level,
-                path: row.org_path.clone(),
-            },
-        );
+        tree.insert(id, OrgNode::new(&org.body, row.org_path.clone()));
         if let Some(parent) = org.body.parent_id {
             children.entry(parent).or_default().push(id);
         }
@@ -588,6 +641,8 @@ impl Rechecker {
             findings: BTreeMap::new(),
             rule_problems: BTreeSet::new(),
             generation,
+            published: std::sync::Mutex::new(None),
+            removed_paths: Vec::new(),
         };
 
         // The reader runs ahead of the evaluation by at most two chunks.
@@ -777,6 +832,9 @@ impl Rechecker {
         snapshot.dues_policies = decode_all(&by_kind(RecordKind::DuesPolicy))?;
 
         let mut wanted: BTreeSet<i64> = self.foreign.get(&branch).cloned().unwrap_or_default();
+        // Members who transferred out, from the postings index (migration 5): the map above is
+        // only complete after a full pass of this process.
+        wanted.extend(backend.members_posted_within(&path).await?);
         wanted.extend(missing_members(&snapshot));
         let held: HashSet<i64> = snapshot.members.iter().map(|member| member.id).collect();
         let wanted: Vec<i64> = wanted.into_iter().filter(|id| !held.contains(id)).collect();
@@ -842,12 +900,20 @@ impl Rechecker {
         match entry.kind {
             RecordKind::Org => {
                 let id = OrgId(entry.record_id);
+                *self
+                    .published
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner()) = None;
                 if deleted || !in_tenant {
-                    if let Some(node) = self.tree.remove(&id)
-                        && let Some(parent) = node.parent
-                        && let Some(list) = self.children.get_mut(&parent)
-                    {
-                        list.retain(|child| *child != id);
+                    if let Some(node) = self.tree.remove(&id) {
+                        if node.level == OrgLevel::Branch {
+                            self.removed_paths.push(node.path.clone());
+                        }
+                        if let Some(parent) = node.parent
+                            && let Some(list) = self.children.get_mut(&parent)
+                        {
+                            list.retain(|child| *child != id);
+                        }
                     }
                 } else {
                     let org: Org = body_of(entry)?;
@@ -858,14 +924,8 @@ impl Rechecker {
                             list.sort();
                         }
                     }
-                    self.tree.insert(
-                        id,
-                        OrgNode {
-                            parent: org.parent_id,
-                            level: org.level,
-                            path: entry.org_path.clone(),
-                        },
-                    );
+                    self.tree
+                        .insert(id, OrgNode::new(&org, entry.org_path.clone()));
                 }
             }
             RecordKind::Member => {
@@ -890,6 +950,7 @@ impl Rechecker {
         let backend = repository.backend();
         let mut reached: BTreeSet<OrgId> = BTreeSet::new();
         let mut changes = 0;
+        self.removed_paths.clear();
         loop {
             let entries = backend.chain_entries(self.generation, 1_000).await?;
             let Some(last) = entries.last() else { break };
@@ -935,6 +996,7 @@ impl Rechecker {
                 changes,
                 branches: reached.into_iter().collect(),
                 full: true,
+                removed_paths: Vec::new(),
             });
         }
         for branch in &reached {
@@ -944,6 +1006,7 @@ impl Rechecker {
             changes,
             branches: reached.into_iter().collect(),
             full: false,
+            removed_paths: std::mem::take(&mut self.removed_paths),
         })
     }
 
@@ -995,6 +1058,90 @@ impl Rechecker {
     pub fn foreign_postings(&self) -> usize {
         self.foreign.values().map(BTreeSet::len).sum()
     }
+
+    /// A re-checker that takes over findings stored at `generation` (by this or another process):
+    /// it reads the tenant's orgs, evaluates nothing, and holds no findings until
+    /// [`Rechecker::catch_up`] re-checks the branches that later writes reach. Members posted to a
+    /// branch from elsewhere are found through the postings index.
+    pub async fn resume(
+        repository: &Repository,
+        scope: RecheckScope,
+        generation: i64,
+    ) -> Result<Rechecker, StorageError> {
+        let query = RecordQuery::in_subtree(RecordKind::Org, &scope.tenant_path());
+        let org_rows = repository.backend().list(&query).await?;
+        let (tree, children, _) = build_tree(&org_rows)?;
+        Ok(Rechecker {
+            repository: repository.clone(),
+            scope,
+            chunk_branches: DEFAULT_CHUNK_BRANCHES,
+            tree,
+            children,
+            foreign: HashMap::new(),
+            foreign_of_member: HashMap::new(),
+            findings: BTreeMap::new(),
+            rule_problems: BTreeSet::new(),
+            generation,
+            published: std::sync::Mutex::new(None),
+            removed_paths: Vec::new(),
+        })
+    }
+
+    pub fn scope(&self) -> RecheckScope {
+        self.scope
+    }
+
+    /// The tenant's tree as of the last chain entry taken into account, shared with readers; a
+    /// new copy is made only after an org changed.
+    pub fn org_tree(&self) -> Arc<OrgTree> {
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        published
+            .get_or_insert_with(|| {
+                Arc::new(OrgTree {
+                    nodes: self.tree.clone(),
+                    children: self.children.clone(),
+                })
+            })
+            .clone()
+    }
+
+    /// The stored state these findings amount to (see [`crate::stored`]).
+    pub fn state(&self, now: chrono::DateTime<chrono::Utc>) -> crate::FindingsState {
+        crate::FindingsState {
+            tenant: self.scope.tenant.0,
+            year: self.scope.year,
+            generation: self.generation,
+            as_of: self.scope.today,
+            horizon_days: self.scope.horizon_days,
+            refreshed_at: now,
+            branches: self.branch_count() as i64,
+        }
+    }
+
+    /// The rows to store for one branch.
+    pub fn stored_rows_of(&self, branch: OrgId) -> Vec<crate::StoredFinding> {
+        let Some(node) = self.tree.get(&branch) else {
+            return Vec::new();
+        };
+        crate::stored::stored_rows(
+            branch,
+            &node.path,
+            self.findings_of(branch),
+            self.scope.year,
+            self.scope.today,
+        )
+    }
+
+    /// The rows to store for every branch (after a full pass).
+    pub fn stored_rows_all(&self) -> Vec<crate::StoredFinding> {
+        self.findings
+            .keys()
+            .flat_map(|branch| self.stored_rows_of(*branch))
+            .collect()
+    }
 }
 
 fn body_of<T: Record>(entry: &ChainEntry) -> Result<T, StorageError> {
@@ -1022,18 +1169,18 @@ fn reach_of_entry(entry: &ChainEntry) -> Result<Reach, StorageError> {
         RecordKind::AdmissionRecord => {
             engine::reach(RecordRef::Admission(&body_of::<AdmissionRecord>(entry)?))
         }
-        RecordKind::IncomeDeclaration => {
-            engine::reach(RecordRef::Dues(body_of::<IncomeDeclaration>(entry)?.branch_id))
-        }
+        RecordKind::IncomeDeclaration => engine::reach(RecordRef::Dues(
+            body_of::<IncomeDeclaration>(entry)?.branch_id,
+        )),
         RecordKind::DuesPayment => {
             engine::reach(RecordRef::Dues(body_of::<DuesPayment>(entry)?.branch_id))
         }
         RecordKind::DuesRelief => {
             engine::reach(RecordRef::Dues(body_of::<DuesRelief>(entry)?.branch_id))
         }
-        RecordKind::DuesPolicy => {
-            engine::reach(RecordRef::Dues(body_of::<BranchDuesPolicy>(entry)?.branch_id))
-        }
+        RecordKind::DuesPolicy => engine::reach(RecordRef::Dues(
+            body_of::<BranchDuesPolicy>(entry)?.branch_id,
+        )),
         // Statements, and kinds the engine does not read.
         _ => engine::reach(RecordRef::Statement),
     })

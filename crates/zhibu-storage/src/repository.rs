@@ -104,6 +104,46 @@ pub(crate) fn decode<T: Record>(row: &RecordRow) -> Result<Stored<T>, StorageErr
     })
 }
 
+/// The branches (id, path) a member's postings name whose path is not `member_path`, the one the
+/// member's record is kept under: what `member_postings_elsewhere` holds for them (migration 5).
+/// `known` holds org paths already at hand (a bulk load's own orgs); others are read.
+async fn postings_elsewhere(
+    tx: &mut dyn Transaction,
+    member_id: i64,
+    member_path: &str,
+    body: &str,
+    known: &std::collections::HashMap<i64, String>,
+) -> Result<Vec<(i64, String)>, StorageError> {
+    let member: Member = serde_json::from_str(body).map_err(|error| StorageError::Corrupt {
+        id: member_id,
+        message: error.to_string(),
+    })?;
+    let mut branches: Vec<i64> = member
+        .postings
+        .iter()
+        .map(|posting| posting.branch_id.0)
+        .collect();
+    branches.sort_unstable();
+    branches.dedup();
+    let mut elsewhere = Vec::new();
+    for branch in branches {
+        if member_path.ends_with(&format!("/{branch}/")) {
+            continue;
+        }
+        let path = match known.get(&branch) {
+            Some(path) => path.clone(),
+            None => match tx.get(branch).await? {
+                Some(row) => row.org_path,
+                None => continue,
+            },
+        };
+        if path != member_path {
+            elsewhere.push((branch, path));
+        }
+    }
+    Ok(elsewhere)
+}
+
 fn encode<T: Record>(body: &T) -> Result<String, StorageError> {
     serde_json::to_string(body).map_err(StorageError::database)
 }
@@ -289,6 +329,13 @@ impl Repository {
             body: self.encode_sealed(&body)?,
         };
         tx.insert_record(&row).await?;
+        if T::KIND == RecordKind::Member {
+            let elsewhere =
+                postings_elsewhere(tx, id, &row.org_path, &row.body, &Default::default()).await?;
+            if !elsewhere.is_empty() {
+                tx.set_postings_elsewhere(id, &elsewhere).await?;
+            }
+        }
         Self::append(tx, head, &row, ChangeOperation::Create, meta, entered_at).await?;
         Ok(Stored {
             id,
@@ -443,6 +490,17 @@ impl Repository {
             body: self.encode_sealed(&body)?,
         };
         tx.update_record(&row).await?;
+        if T::KIND == RecordKind::Member {
+            let elsewhere = postings_elsewhere(
+                tx.as_mut(),
+                id,
+                &row.org_path,
+                &row.body,
+                &Default::default(),
+            )
+            .await?;
+            tx.set_postings_elsewhere(id, &elsewhere).await?;
+        }
         Self::append(
             tx.as_mut(),
             &mut head,
@@ -495,6 +553,9 @@ impl Repository {
             ..current
         };
         tx.update_record(&row).await?;
+        if T::KIND == RecordKind::Member {
+            tx.set_postings_elsewhere(id, &[]).await?;
+        }
         Self::append(
             tx.as_mut(),
             &mut head,
@@ -648,12 +709,33 @@ impl Repository {
                 }
             }
         }
+        // Every member ever posted to a branch of the subtree: those kept here, and those who
+        // transferred out and are kept under another branch's path (migration 5).
+        let mut members = self.all_in_subtree::<Member>(&path, None, None).await?;
+        let held: std::collections::HashSet<i64> = members.iter().map(|member| member.id).collect();
+        let mut elsewhere: Vec<i64> = self
+            .backend
+            .members_posted_within(&path)
+            .await?
+            .into_iter()
+            .filter(|id| !held.contains(id))
+            .collect();
+        elsewhere.sort_unstable();
+        elsewhere.dedup();
+        if !elsewhere.is_empty() {
+            for row in self.backend.get_many(&elsewhere).await? {
+                if row.kind == RecordKind::Member && !row.deleted {
+                    members.push(decode::<Member>(&row)?);
+                }
+            }
+            members.sort_by_key(|member| member.id);
+        }
         Ok(Snapshot {
             orgs,
             committee_terms: self
                 .all_in_subtree::<CommitteeTerm>(&path, None, None)
                 .await?,
-            members: self.all_in_subtree::<Member>(&path, None, None).await?,
+            members,
             meetings: self
                 .all_in_subtree::<Meeting>(&path, year_start, year_end)
                 .await?,
@@ -818,6 +900,19 @@ impl Repository {
             entries.push(entry);
         }
         tx.insert_many(&rows, &entries).await?;
+        // Members posted to branches other than the one they are kept under (transfers).
+        let known: std::collections::HashMap<i64, String> = rows
+            .iter()
+            .filter(|row| row.kind == RecordKind::Org)
+            .map(|row| (row.id, row.org_path.clone()))
+            .collect();
+        for row in rows.iter().filter(|row| row.kind == RecordKind::Member) {
+            let elsewhere =
+                postings_elsewhere(tx.as_mut(), row.id, &row.org_path, &row.body, &known).await?;
+            if !elsewhere.is_empty() {
+                tx.set_postings_elsewhere(row.id, &elsewhere).await?;
+            }
+        }
         if let Some(head) = &head {
             tx.set_chain_head(head).await?;
         }

@@ -470,11 +470,13 @@ pub async fn migrations_are_recorded(store: Arc<dyn Backend>) {
         .applied_migrations()
         .await
         .expect("read the applied migrations");
+    // Every migration this build knows, numbered from 1 without a gap (5 is the stored findings).
     assert_eq!(
         applied,
-        [1, 2, 3, 4],
+        (1..=applied.len() as i64).collect::<Vec<_>>(),
         "a fresh store is migrated to the latest version"
     );
+    assert!(applied.len() >= 5, "{applied:?}");
     store.migrate().await.expect("migrating again is harmless");
     assert_eq!(
         store
@@ -2999,4 +3001,192 @@ pub async fn accounts_sessions_and_audit(store: Arc<dyn Backend>) {
             .await,
         Err(StorageError::Invalid(_))
     ));
+}
+
+/// A branch sees every member ever posted to it (issue 6, migration 5): after a transfer the
+/// member's record is kept under the new branch, yet the old branch's snapshot still holds them,
+/// an old meeting of the old branch that lists them can be entered, and the new branch's roster
+/// only counts them from the day they arrived. Undoing the transfer, or a bulk load of a
+/// transferred member, keeps the postings index right.
+pub async fn a_branch_sees_every_member_ever_posted_to_it(store: Arc<dyn Backend>) {
+    let (repo, _clock) = repository(store.clone());
+    let tree = build_tree(&repo).await;
+    let year = (date(2026, 1, 1), date(2026, 12, 31));
+    let moved = tree.members[1].clone();
+    let transferred = Member {
+        postings: vec![
+            posting(
+                tree.branch_id(),
+                None,
+                date(2020, 1, 1),
+                Some(date(2026, 6, 1)),
+            ),
+            posting(tree.other_branch_id(), None, date(2026, 6, 1), None),
+        ],
+        ..moved.body.clone()
+    };
+    let moved = repo
+        .amend(
+            moved.typed_id(),
+            moved.version,
+            transferred,
+            &ChangeMeta::because("organizer", "组织关系转至预算处党支部"),
+        )
+        .await
+        .expect("transfer the member");
+    let other_path = repo.org_path(tree.other_branch_id()).await.expect("path");
+    let branch_path = repo.org_path(tree.branch_id()).await.expect("path");
+    assert_eq!(
+        store
+            .get(moved.id)
+            .await
+            .expect("row")
+            .expect("row")
+            .org_path,
+        other_path,
+        "a transferred member is kept under the new branch"
+    );
+    for (root, what) in [
+        (tree.branch_id(), "the old branch"),
+        (tree.other_branch_id(), "the new branch"),
+        (tree.party_committee.typed_id(), "the committee above both"),
+    ] {
+        let snapshot = repo
+            .load_snapshot(root, year.0, year.1)
+            .await
+            .expect("snapshot");
+        assert_eq!(
+            snapshot
+                .members
+                .iter()
+                .filter(|member| member.id == moved.id)
+                .count(),
+            1,
+            "{what}'s snapshot holds the transferred member once"
+        );
+        let ids: Vec<i64> = snapshot.members.iter().map(|member| member.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        assert_eq!(ids, sorted, "{what}'s members stay in id order");
+    }
+    assert_eq!(
+        store
+            .members_posted_within(&branch_path)
+            .await
+            .expect("index"),
+        vec![moved.id]
+    );
+    assert!(
+        store
+            .members_posted_within(&other_path)
+            .await
+            .expect("index")
+            .is_empty(),
+        "the branch a member is kept under is not in the index"
+    );
+
+    // Back-entering a meeting of the old branch from before the transfer that lists them.
+    let attendees = [tree.member(0), moved.typed_id(), tree.member(2)];
+    repo.create(
+        general_meeting(tree.branch_id(), date(2026, 3, 10), &attendees),
+        &by("secretary"),
+    )
+    .await
+    .expect("an old meeting of the old branch may list a member who has transferred out since");
+    // After the transfer they belong to the new branch only.
+    let before = amount_stored(store.as_ref()).await;
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a meeting of the old branch after the transfer",
+        repo.create(
+            general_meeting(tree.branch_id(), date(2026, 7, 10), &attendees),
+            &by("secretary"),
+        )
+        .await,
+        "attendance[1].member_id",
+        "not_a_member_of_branch",
+    )
+    .await;
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a meeting of the new branch before the transfer",
+        repo.create(
+            general_meeting(
+                tree.other_branch_id(),
+                date(2026, 3, 10),
+                &[tree.other_member(0), moved.typed_id()],
+            ),
+            &by("secretary"),
+        )
+        .await,
+        "attendance[1].member_id",
+        "not_a_member_of_branch",
+    )
+    .await;
+    repo.create(
+        general_meeting(
+            tree.other_branch_id(),
+            date(2026, 7, 10),
+            &[tree.other_member(0), moved.typed_id()],
+        ),
+        &by("secretary"),
+    )
+    .await
+    .expect("after the transfer the new branch's meetings list them");
+
+    // The transfer undone: the old branch keeps them under its own path again.
+    let undone = Member {
+        postings: vec![posting(tree.branch_id(), None, date(2020, 1, 1), None)],
+        ..moved.body.clone()
+    };
+    repo.amend(
+        moved.typed_id(),
+        moved.version,
+        undone,
+        &ChangeMeta::because("organizer", "转接信息录入有误"),
+    )
+    .await
+    .expect("undo the transfer");
+    assert!(
+        store
+            .members_posted_within(&branch_path)
+            .await
+            .expect("index")
+            .is_empty(),
+        "the index follows the member's latest version"
+    );
+
+    // A bulk-loaded member who moved from the other branch to the branch.
+    let id = repo.reserve_record_ids(1).await.expect("reserve");
+    let arrived = member(
+        "周敏",
+        vec![
+            posting(
+                tree.other_branch_id(),
+                None,
+                date(2018, 1, 1),
+                Some(date(2026, 2, 1)),
+            ),
+            posting(tree.branch_id(), None, date(2026, 2, 1), None),
+        ],
+    );
+    repo.bulk_load(
+        &[
+            crate::TrustedRecord::new(id, branch_path.clone(), &arrived, first_instant())
+                .expect("trusted record"),
+        ],
+        "importer",
+    )
+    .await
+    .expect("bulk load");
+    let snapshot = repo
+        .load_snapshot(tree.other_branch_id(), year.0, year.1)
+        .await
+        .expect("snapshot");
+    assert!(
+        snapshot.members.iter().any(|member| member.id == id),
+        "a bulk-loaded transfer is indexed too"
+    );
 }

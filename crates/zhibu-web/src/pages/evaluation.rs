@@ -19,6 +19,11 @@
 //! of the cost. Changes it does not know how to apply (organizations, local rules, kinds added
 //! later), or too many at once, make it load the subtree afresh instead. Either way the snapshot is
 //! what `Repository::load_snapshot` would return now, so the findings are the same.
+//!
+//! The cache serves pages about one branch. Committee dashboards and their drill pages read the
+//! *stored* findings instead (`zhibu_storage::stored`): the cache also holds the process's
+//! [`FindingsKeeper`], which keeps them current after writes and on a new day, and a few counted
+//! views of them per committee and generation.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -30,7 +35,9 @@ use zhibu_core::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel,
     Record, RecordKind, Stored,
 };
-use zhibu_storage::{RecordRow, Repository, StorageError};
+use zhibu_storage::{
+    FindingCount, FindingsKeeper, KeptFindings, RecordRow, Repository, StorageError, subtree_end,
+};
 
 /// How many evaluations are kept at most. Each holds a report and the names of a subtree; a few
 /// dozen cover every committee and branch that is being looked at on a given day.
@@ -39,6 +46,52 @@ const MAX_ENTRIES: usize = 64;
 /// More changes than this since an entry was made, and the subtree is loaded afresh: applying
 /// them one by one would cost more than loading.
 const MAX_CHANGES_APPLIED: u32 = 500;
+
+/// How long a page waits for the stored findings to be brought up to date before it shows them as
+/// they are, marked as not current (a full re-check of a large tenant on a new day takes longer).
+const KEEPER_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often the keeper looks for a new day and for writes made by other processes.
+const KEEPER_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Counted views kept at most (one per committee, year and generation being looked at).
+const MAX_COUNTS: usize = 256;
+
+/// Names of orgs and members, for showing a finding.
+pub trait Names {
+    fn org_name(&self, id: OrgId) -> String;
+    fn member_name(&self, id: MemberId) -> String;
+}
+
+impl<T: Names + ?Sized> Names for &T {
+    fn org_name(&self, id: OrgId) -> String {
+        (**self).org_name(id)
+    }
+
+    fn member_name(&self, id: MemberId) -> String {
+        (**self).member_name(id)
+    }
+}
+
+impl<T: Names + ?Sized> Names for Arc<T> {
+    fn org_name(&self, id: OrgId) -> String {
+        (**self).org_name(id)
+    }
+
+    fn member_name(&self, id: MemberId) -> String {
+        (**self).member_name(id)
+    }
+}
+
+impl Names for Evaluation {
+    fn org_name(&self, id: OrgId) -> String {
+        Evaluation::org_name(self, id)
+    }
+
+    fn member_name(&self, id: MemberId) -> String {
+        Evaluation::member_name(self, id)
+    }
+}
 
 /// An org as the pages need it.
 #[derive(Debug, Clone)]
@@ -180,11 +233,106 @@ type Key = (OrgId, i32, NaiveDate);
 #[derive(Default)]
 pub struct FindingsCache {
     entries: Mutex<HashMap<Key, Arc<Evaluation>>>,
+    keeper: std::sync::OnceLock<Arc<FindingsKeeper>>,
+    /// Counts of stored findings by (committee path, year, generation, as-of day).
+    counts: Mutex<HashMap<(String, i32, i64, NaiveDate), Arc<Vec<FindingCount>>>>,
 }
 
 impl FindingsCache {
     pub fn new() -> FindingsCache {
         FindingsCache::default()
+    }
+
+    /// The keeper of stored findings for this repository, started on first use with a tick that
+    /// notices a new day (and writes of other processes) without waiting for a reader.
+    pub fn keeper(
+        &self,
+        repository: &Repository,
+        today: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+    ) -> Arc<FindingsKeeper> {
+        self.keeper
+            .get_or_init(|| {
+                let keeper = Arc::new(FindingsKeeper::new(repository.clone()));
+                let weak = Arc::downgrade(&keeper);
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(KEEPER_TICK);
+                    tick.tick().await;
+                    loop {
+                        tick.tick().await;
+                        let Some(keeper) = weak.upgrade() else { break };
+                        keeper.tick(today());
+                    }
+                });
+                keeper
+            })
+            .clone()
+    }
+
+    /// The stored findings of the tenant of `org_path` for `year`, brought up to date first when
+    /// that is quick (see [`FindingsKeeper::current`]).
+    pub async fn stored(
+        &self,
+        repository: &Repository,
+        today_fn: Arc<dyn Fn() -> NaiveDate + Send + Sync>,
+        org_path: &str,
+        year: i32,
+    ) -> Result<Option<KeptFindings>, StorageError> {
+        let Some(tenant) = zhibu_storage::tenant_of(org_path) else {
+            return Ok(None);
+        };
+        let today = today_fn();
+        self.keeper(repository, today_fn)
+            .current(tenant, year, today, KEEPER_WAIT)
+            .await
+    }
+
+    /// The stored findings of the subtree `org_path` counted by branch, month, rule and status,
+    /// from memory when this committee was counted at the same generation and day.
+    pub async fn counts(
+        &self,
+        repository: &Repository,
+        kept: &KeptFindings,
+        org_path: &str,
+    ) -> Result<Arc<Vec<FindingCount>>, StorageError> {
+        let key = (
+            org_path.to_string(),
+            kept.state.year,
+            kept.state.generation,
+            kept.state.as_of,
+        );
+        if let Some(found) = self.lock_counts().get(&key) {
+            return Ok(found.clone());
+        }
+        let counts = Arc::new(
+            zhibu_storage::stored::finding_store(repository)?
+                .finding_counts(
+                    kept.state.tenant,
+                    kept.state.year,
+                    org_path,
+                    &subtree_end(org_path),
+                )
+                .await?,
+        );
+        let mut map = self.lock_counts();
+        if map.len() >= MAX_COUNTS {
+            map.retain(|(_, _, generation, day), _| {
+                *generation == kept.state.generation && *day == kept.state.as_of
+            });
+            if map.len() >= MAX_COUNTS {
+                map.clear();
+            }
+        }
+        map.insert(key, counts.clone());
+        Ok(counts)
+    }
+
+    fn lock_counts(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, i32, i64, NaiveDate), Arc<Vec<FindingCount>>>>
+    {
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The evaluation of `root`'s subtree for `year` as of `today`, from the cache when nothing
@@ -368,8 +516,12 @@ async fn apply(
     year: i32,
 ) -> Result<(), StorageError> {
     let row = repository.backend().get(id).await?;
-    let row =
-        row.filter(|row| row.kind == kind && !row.deleted && row.org_path.starts_with(root_path));
+    let row = row.filter(|row| {
+        row.kind == kind
+            && !row.deleted
+            && (row.org_path.starts_with(root_path)
+                || (kind == RecordKind::Member && posted_within(snapshot, row)))
+    });
     let of_year = |row: &RecordRow| row.event_date.year() == year;
     match kind {
         RecordKind::Meeting => replace::<Meeting>(&mut snapshot.meetings, id, row.filter(of_year)),
@@ -383,6 +535,20 @@ async fn apply(
         RecordKind::Exemption => replace::<Exemption>(&mut snapshot.exemptions, id, row),
         _ => Ok(()),
     }
+}
+
+/// Whether a member kept outside the subtree was ever posted to one of its branches (a transfer out):
+/// `Repository::load_snapshot` holds such members, so the refreshed snapshot must too.
+fn posted_within(snapshot: &Snapshot, row: &RecordRow) -> bool {
+    let Ok(member) = serde_json::from_str::<Member>(&row.body) else {
+        return false;
+    };
+    member.postings.iter().any(|posting| {
+        snapshot
+            .orgs
+            .iter()
+            .any(|org| org.id == posting.branch_id.0 && org.body.level == OrgLevel::Branch)
+    })
 }
 
 /// Replaces record `id` in `items` (kept in id order, as storage lists them) by `row`, or removes it.

@@ -4,7 +4,7 @@
 use zhibu_core::RecordKind;
 use zhibu_core::engine::{Finding, FindingStatus};
 
-use super::evaluation::Evaluation;
+use super::evaluation::Names;
 use super::i18n::Lang;
 
 pub struct FindingView {
@@ -59,7 +59,7 @@ pub fn record_href(kind: RecordKind, id: i64) -> Option<String> {
 }
 
 impl FindingView {
-    pub fn new(finding: &Finding, evaluation: &Evaluation, lang: Lang) -> FindingView {
+    pub fn new(finding: &Finding, evaluation: &dyn Names, lang: Lang) -> FindingView {
         let status_class = match (finding.status, finding.exemption.is_some()) {
             (_, true) => "",
             (FindingStatus::ComingDue, false) => "warn",

@@ -174,6 +174,14 @@ texts! {
     exempt_submit: "确认豁免", "Grant the exemption";
     exemption_saved: "已豁免。该问题仍会列出，并注明豁免理由。", "Exempted. The finding is still listed, with the reason.";
     no_findings: "没有符合条件的问题。", "No findings match.";
+    // Stored findings on the dashboard and drill pages (scale, issue 6).
+    heatmap_caption_units: "每行为一个下级党组织或直属党支部；每格为其所属各支部当月待处理（未豁免）问题之和。点选名称进入该组织，点选一格查看问题、依据和相关记录。", "Each row is an organization below or a branch directly under this one; a cell counts the open (not exempted) findings of its branches in that month. Choose a name to open that organization, a cell to see the findings, their articles and the records behind them.";
+    rows_with_open_findings: "只看有待处理问题的", "Only rows with open findings";
+    all_rows: "显示全部", "Show all rows";
+    previous_rows: "上一页", "Previous";
+    next_rows: "下一页", "Next";
+    findings_updating: "正在按最新记录和今天的日期更新，稍后刷新即可看到", "being brought up to date with the latest records and today's date; reload shortly";
+    findings_pending: "本年度的检查结果正在生成，请稍后刷新本页。", "The findings for this year are being computed; reload this page shortly.";
     // Member page.
     member: "党员", "Member";
     member_status: "党员身份", "Standing";
