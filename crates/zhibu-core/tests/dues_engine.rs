@@ -317,7 +317,12 @@ fn dues_rules_articles_12_and_14_flagged_payments_are_findings_about_the_payment
     // (method, paid on, months covered, rule expected, or none)
     let table: [(PaymentMethod, &str, &[&str], Option<&str>); 6] = [
         (PaymentMethod::Transfer, "2026-03-10", &["2026-03"], None),
-        (PaymentMethod::Payroll, "2026-03-10", &["2026-03"], Some(NO_DEDUCTION)),
+        (
+            PaymentMethod::Payroll,
+            "2026-03-10",
+            &["2026-03"],
+            Some(NO_DEDUCTION),
+        ),
         (
             PaymentMethod::PaidByOrganization,
             "2026-03-10",
@@ -326,7 +331,12 @@ fn dues_rules_articles_12_and_14_flagged_payments_are_findings_about_the_payment
         ),
         // January paid at the end of July is within six months; in August it is beyond.
         (PaymentMethod::Cash, "2026-07-31", &["2026-01"], None),
-        (PaymentMethod::Cash, "2026-08-01", &["2026-01"], Some(ARREARS)),
+        (
+            PaymentMethod::Cash,
+            "2026-08-01",
+            &["2026-01"],
+            Some(ARREARS),
+        ),
         // Paid in 2025: outside the range asked about (2026), so not reported here.
         (PaymentMethod::Payroll, "2025-12-10", &["2025-12"], None),
     ];
@@ -341,7 +351,11 @@ fn dues_rules_articles_12_and_14_flagged_payments_are_findings_about_the_payment
             .into_iter()
             .filter(|rule| !of_rule(&report, rule).is_empty())
             .collect();
-        assert_eq!(flagged, rule.into_iter().collect::<Vec<_>>(), "{method:?} {paid_on}");
+        assert_eq!(
+            flagged,
+            rule.into_iter().collect::<Vec<_>>(),
+            "{method:?} {paid_on}"
+        );
         if let Some(rule) = rule {
             let finding = report
                 .findings

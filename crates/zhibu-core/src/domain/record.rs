@@ -128,6 +128,10 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     const KIND: RecordKind;
     type Id: From<i64> + Into<i64> + Copy + Send + Sync + std::fmt::Debug + 'static;
 
+    /// Personal data in the body, as dotted JSON paths (`registry.id_number`): storage seals
+    /// (encrypts) these values at rest and views mask them. Empty for most kinds.
+    const PERSONAL_FIELDS: &'static [&'static str] = &[];
+
     /// The organization whose subtree this record belongs to, for scoping queries. For an org it
     /// is its parent (an org is created inside its parent's subtree).
     fn scope_org(&self) -> Option<OrgId>;
@@ -140,10 +144,6 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// functions that take the context as arguments.
     fn validate(&self) -> Result<(), ValidationErrors>;
 }
-    /// Personal data in the body, as dotted JSON paths (`registry.id_number`): storage seals
-    /// (encrypts) these values at rest and views mask them. Empty for most kinds.
-    const PERSONAL_FIELDS: &'static [&'static str] = &[];
-
 
 /// A record as storage returns it: identity, current version and when it was entered, plus body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -116,9 +116,9 @@ impl Record for DuesRelief {
     }
 }
 
-/// A branch's dues settings as a record: one live record per branch, amended when the branch
-/// changes them. Without one, a branch uses [`DuesPolicy::default`] and its ledger opens with the
-/// first month its dues records mention.
+/// A branch's dues settings as a record. The settings decided last (`decided_on`, then the later
+/// record) are in force. Without any, a branch uses [`DuesPolicy::default`] and its ledger opens
+/// with the first month its dues records mention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

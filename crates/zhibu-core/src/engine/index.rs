@@ -107,8 +107,10 @@ impl<'a> Index<'a> {
         }
         for record in &snapshot.dues_policies {
             let dues = index.dues.entry(record.body.branch_id).or_default();
-            // One live settings record per branch (storage refuses a second); the latest wins.
-            if dues.policy.is_none_or(|current| current.id < record.id) {
+            // The settings decided last are in force.
+            if dues.policy.is_none_or(|current| {
+                (current.body.decided_on, current.id) < (record.body.decided_on, record.id)
+            }) {
                 dues.policy = Some(record);
             }
         }

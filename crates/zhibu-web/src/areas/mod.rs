@@ -2,6 +2,11 @@
 //! record type (see `crate::records`); an area's module is where anything particular to it goes.
 
 pub mod admission_records;
+pub mod dues_payments;
+pub mod dues_policies;
+pub mod dues_reliefs;
+pub mod dues_reports;
+pub mod income_declarations;
 pub mod committee_terms;
 pub mod exemptions;
 pub mod local_rules;
@@ -9,8 +14,6 @@ pub mod meetings;
 pub mod members;
 pub mod orgs;
 pub mod talks;
-pub mod elections;
-pub mod votes;
 
 use axum::Router;
 
@@ -27,8 +30,11 @@ pub fn router() -> Router<AppState> {
         .merge(local_rules::router())
         .merge(exemptions::router())
         .merge(admission_records::router())
-        .merge(votes::router())
-        .merge(elections::router())
+        .merge(income_declarations::router())
+        .merge(dues_payments::router())
+        .merge(dues_reliefs::router())
+        .merge(dues_policies::router())
+        .merge(dues_reports::router())
 }
 
 /// Every area's part of the OpenAPI document, relative to `/api/v1`.
@@ -42,8 +48,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         local_rules::openapi(),
         exemptions::openapi(),
         admission_records::openapi(),
-        votes::openapi(),
-        elections::openapi(),
+        income_declarations::openapi(),
+        dues_payments::openapi(),
+        dues_reliefs::openapi(),
+        dues_policies::openapi(),
+        dues_reports::openapi(),
     ] {
         document.merge(area);
     }

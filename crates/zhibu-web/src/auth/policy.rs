@@ -23,10 +23,19 @@ pub enum Area {
     Exemptions,
     /// Admission pipelines (发展党员): the applicant is not yet a member, so members see none.
     AdmissionRecords,
-    /// Closed votes at general meetings (表决): totals and who took part, never who chose what.
-    Votes,
-    /// Elections of a branch's leadership (换届选举), round by round.
-    Elections,
+    /// Income declarations (党费计算基数): personal data. The roles that collect dues in the branch
+    /// and upper staff read them; a member reads only their own.
+    IncomeDeclarations,
+    /// Dues payments: the same readers as declarations (the amount shows the income band).
+    DuesPayments,
+    /// Hardship reductions and waivers: decided by the branch (secretary), approved above.
+    DuesReliefs,
+    /// A branch's dues settings (ledger opening, farmer amount, share remitted upward).
+    DuesPolicies,
+    /// A branch's monthly collection report (every member's base, due and arrears).
+    DuesCollection,
+    /// A member's dues ledger: the branch's dues roles, upper staff, and the member themself.
+    DuesLedgers,
     /// A member's statement of their own case on a record that concerns them (本人陈述): made by
     /// that member only, whatever their role; shown with the record it is about.
     Statements,
@@ -107,14 +116,26 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::AdmissionRecords, Action::Create, [S, S, S, S, D]),
     (Area::AdmissionRecords, Action::Amend, [S, S, S, S, D]),
     (Area::AdmissionRecords, Action::Delete, [S, S, S, D, D]),
-    (Area::Votes, Action::Read, [S, S, S, S, D]),
-    (Area::Votes, Action::Create, [S, S, S, S, D]),
-    (Area::Votes, Action::Amend, [S, S, S, D, D]),
-    (Area::Votes, Action::Delete, [S, S, S, D, D]),
-    (Area::Elections, Action::Read, [S, S, S, S, D]),
-    (Area::Elections, Action::Create, [S, S, S, S, D]),
-    (Area::Elections, Action::Amend, [S, S, S, D, D]),
-    (Area::Elections, Action::Delete, [S, S, S, D, D]),
+    // Dues (issue 4). Income and payments are personal data: the secretary and committee members
+    // (who collect dues) and upper staff; a member their own. Reliefs are the branch's decision.
+    (Area::IncomeDeclarations, Action::Read, [S, S, S, S, O]),
+    (Area::IncomeDeclarations, Action::Create, [S, S, S, S, D]),
+    (Area::IncomeDeclarations, Action::Amend, [S, S, S, S, D]),
+    (Area::IncomeDeclarations, Action::Delete, [S, S, S, D, D]),
+    (Area::DuesPayments, Action::Read, [S, S, S, S, O]),
+    (Area::DuesPayments, Action::Create, [S, S, S, S, D]),
+    (Area::DuesPayments, Action::Amend, [S, S, S, S, D]),
+    (Area::DuesPayments, Action::Delete, [S, S, S, D, D]),
+    (Area::DuesReliefs, Action::Read, [S, S, S, S, O]),
+    (Area::DuesReliefs, Action::Create, [S, S, S, D, D]),
+    (Area::DuesReliefs, Action::Amend, [S, S, S, D, D]),
+    (Area::DuesReliefs, Action::Delete, [S, S, S, D, D]),
+    (Area::DuesPolicies, Action::Read, [S, S, S, S, D]),
+    (Area::DuesPolicies, Action::Create, [S, S, S, D, D]),
+    (Area::DuesPolicies, Action::Amend, [S, S, S, D, D]),
+    (Area::DuesPolicies, Action::Delete, [S, S, S, D, D]),
+    (Area::DuesCollection, Action::Read, [S, S, S, S, D]),
+    (Area::DuesLedgers, Action::Read, [S, S, S, S, O]),
     // Statements are read with the record they are about; only the member concerned makes one.
     (Area::Statements, Action::Create, [O, O, O, O, O]),
     (Area::Findings, Action::Read, [S, S, S, S, D]),

@@ -144,8 +144,28 @@ const LOCAL_RULES: [RouteSpec; 6] = record_area!(Area::LocalRules, "/local-rules
 const EXEMPTIONS: [RouteSpec; 6] = record_area!(Area::Exemptions, "/exemptions");
 const ADMISSION_RECORDS: [RouteSpec; 6] =
     record_area!(Area::AdmissionRecords, "/admission-records");
-const VOTES: [RouteSpec; 6] = record_area!(Area::Votes, "/votes");
-const ELECTIONS: [RouteSpec; 6] = record_area!(Area::Elections, "/elections");
+const INCOME_DECLARATIONS: [RouteSpec; 6] =
+    record_area!(Area::IncomeDeclarations, "/income-declarations");
+const DUES_PAYMENTS: [RouteSpec; 6] = record_area!(Area::DuesPayments, "/dues-payments");
+const DUES_RELIEFS: [RouteSpec; 6] = record_area!(Area::DuesReliefs, "/dues-reliefs");
+const DUES_POLICIES: [RouteSpec; 6] = record_area!(Area::DuesPolicies, "/dues-policies");
+/// The dues reports (issue 4): a branch's monthly collection, a member's ledger.
+const DUES_REPORTS: [RouteSpec; 2] = [
+    api(
+        "GET",
+        "/api/v1/dues/collection",
+        Area::DuesCollection,
+        Action::Read,
+        Target::OrgQuery,
+    ),
+    api(
+        "GET",
+        "/api/v1/members/{id}/dues-ledger",
+        Area::DuesLedgers,
+        Action::Read,
+        Target::Item,
+    ),
+];
 
 const OTHERS: [RouteSpec; 18] = [
     api(
@@ -409,60 +429,6 @@ const PAGES: [RouteSpec; 16] = [
     ),
 ];
 
-/// The admission, vote and election pages (issue 5), in the order the page router adds them.
-const ADMISSION_VOTE_PAGES: [RouteSpec; 8] = [
-    form(
-        "GET",
-        "/branches/{id}/admissions",
-        Area::AdmissionRecords,
-        Action::Read,
-        Target::Branch,
-    ),
-    form(
-        "GET",
-        "/admission-records/{id}",
-        Area::AdmissionRecords,
-        Action::Read,
-        Target::Item,
-    ),
-    form(
-        "POST",
-        "/admission-records/{id}/steps",
-        Area::AdmissionRecords,
-        Action::Amend,
-        Target::Item,
-    ),
-    form(
-        "GET",
-        "/meetings/{id}/votes",
-        Area::Votes,
-        Action::Read,
-        Target::Item,
-    ),
-    form(
-        "POST",
-        "/meetings/{id}/votes",
-        Area::Votes,
-        Action::Create,
-        Target::Item,
-    ),
-    form("GET", "/votes/{id}", Area::Votes, Action::Read, Target::Item),
-    form(
-        "GET",
-        "/branches/{id}/elections",
-        Area::Elections,
-        Action::Read,
-        Target::Branch,
-    ),
-    form(
-        "GET",
-        "/elections/{id}",
-        Area::Elections,
-        Action::Read,
-        Target::Item,
-    ),
-];
-
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -474,14 +440,16 @@ pub fn all() -> Vec<RouteSpec> {
         LOCAL_RULES,
         EXEMPTIONS,
         ADMISSION_RECORDS,
-        VOTES,
-        ELECTIONS,
+        INCOME_DECLARATIONS,
+        DUES_PAYMENTS,
+        DUES_RELIEFS,
+        DUES_POLICIES,
     ]
     .into_iter()
     .flatten()
+    .chain(DUES_REPORTS)
     .chain(OTHERS)
     .chain(PAGES)
-    .chain(ADMISSION_VOTE_PAGES)
     .collect()
 }
 

@@ -233,16 +233,44 @@ impl ScopedRecord for zhibu_core::admission::AdmissionRecord {
     }
 }
 
-impl ScopedRecord for zhibu_core::vote_records::VoteRecord {
-    const AREA: Area = Area::Votes;
+// Dues records (issue 4): filed under the branch they name; a member reads those about them.
+
+impl ScopedRecord for zhibu_core::dues::IncomeDeclaration {
+    const AREA: Area = Area::IncomeDeclarations;
     fn orgs_written_for(&self) -> Vec<OrgId> {
-        vec![self.org_id]
+        vec![self.branch_id]
+    }
+    fn concerns_member(&self, _own_id: i64, member: MemberId) -> bool {
+        self.member_id == member
     }
 }
 
-impl ScopedRecord for zhibu_core::vote_records::ElectionRecord {
-    const AREA: Area = Area::Elections;
+impl ScopedRecord for zhibu_core::dues::DuesPayment {
+    const AREA: Area = Area::DuesPayments;
     fn orgs_written_for(&self) -> Vec<OrgId> {
-        vec![self.org_id]
+        vec![self.branch_id]
+    }
+    fn concerns_member(&self, _own_id: i64, member: MemberId) -> bool {
+        self.member_id == member
+    }
+}
+
+impl ScopedRecord for zhibu_core::dues::DuesRelief {
+    const AREA: Area = Area::DuesReliefs;
+    /// Naming the approving committee speaks for it: only someone whose scope holds it may.
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        let mut orgs = vec![self.branch_id];
+        orgs.extend(self.approved_by);
+        orgs
+    }
+    fn concerns_member(&self, _own_id: i64, member: MemberId) -> bool {
+        self.member_id == member
+    }
+}
+
+impl ScopedRecord for zhibu_core::dues::BranchDuesPolicy {
+    const AREA: Area = Area::DuesPolicies;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.branch_id]
     }
 }

@@ -100,13 +100,29 @@ impl<'a> BranchContext<'a, '_> {
                 ledger
                     .month(*month)
                     .and_then(|line| line.owed)
-                    .map(|owed| (format!("应交{owed}"), format!("{} yuan owed", owed.to_yuan_string())))
-                    .unwrap_or_else(|| ("应交额未申报".to_string(), "amount not declared".to_string()))
+                    .map(|owed| {
+                        (
+                            format!("应交{owed}"),
+                            format!("{} yuan owed", owed.to_yuan_string()),
+                        )
+                    })
+                    .unwrap_or_else(|| {
+                        (
+                            "应交额未申报".to_string(),
+                            "amount not declared".to_string(),
+                        )
+                    })
             };
             let missing_zh = streak
                 .months
                 .iter()
-                .map(|month| format!("{name}：{}未交纳党费（{}）", month.label_zh(), owed_text(month).0))
+                .map(|month| {
+                    format!(
+                        "{name}：{}未交纳党费（{}）",
+                        month.label_zh(),
+                        owed_text(month).0
+                    )
+                })
                 .collect();
             let missing_en = streak
                 .months
@@ -229,7 +245,11 @@ impl<'a> BranchContext<'a, '_> {
             }
             (None, Some(index)) => {
                 let record = dues.relief_records.get(index)?;
-                (RecordKind::DuesRelief, record.id, record.body.from_month.first_day())
+                (
+                    RecordKind::DuesRelief,
+                    record.id,
+                    record.body.from_month.first_day(),
+                )
             }
             (None, None) => return None,
         };
