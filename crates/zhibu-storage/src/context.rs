@@ -91,6 +91,27 @@ pub(crate) async fn branch_roster(
             roster.push((MemberId(row.id), member));
         }
     }
+    // Members who were posted here and have since transferred out are kept under their new
+    // branch's path; the postings index (migration 5) names them, so that an old meeting that
+    // lists them can still be entered.
+    let mut elsewhere = tx.members_posted_within(branch_path).await?;
+    elsewhere.sort_unstable();
+    elsewhere.dedup();
+    for id in elsewhere {
+        if roster.iter().any(|(known, _)| known.0 == id) {
+            continue;
+        }
+        if let Some(row) = tx.get(id).await?
+            && row.kind == RecordKind::Member
+            && !row.deleted
+        {
+            let member = decode::<Member>(&row)?;
+            if member.branch_on(date) == Some(branch) {
+                roster.push((MemberId(row.id), member));
+            }
+        }
+    }
+    roster.sort_by_key(|(id, _)| *id);
     Ok(roster)
 }
 
@@ -628,5 +649,251 @@ impl ContextCheck for BranchDuesPolicy {
     ) -> Result<String, StorageError> {
         let (row, _) = require_branch(tx, self.branch_id, "branch_id").await?;
         Ok(row.org_path)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Votes and elections (issue 5): the entitlement is recomputed from the members' status on the
+// day and must equal the frozen list; those present must be on the meeting's roster as present.
+// ---------------------------------------------------------------------------------------------
+
+/// The general meeting of `branch` on `date` with id `meeting_id`, or a refusal naming the field.
+async fn general_meeting_of(
+    tx: &mut dyn Transaction,
+    meeting_id: zhibu_core::MeetingId,
+    branch: OrgId,
+    date: NaiveDate,
+) -> Result<Meeting, StorageError> {
+    let meeting = match tx.get(meeting_id.0).await? {
+        Some(row) if row.kind == RecordKind::Meeting && !row.deleted => decode::<Meeting>(&row)?,
+        _ => {
+            return Err(invalid(
+                "meeting_id",
+                "unknown_meeting",
+                format!("会议{meeting_id}不存在"),
+                format!("meeting {meeting_id} does not exist"),
+            ));
+        }
+    };
+    if meeting.org_id != branch || !meeting.is_kind(MeetingKind::GeneralMeeting) {
+        return Err(invalid(
+            "meeting_id",
+            "not_a_general_meeting",
+            format!("会议{meeting_id}不是本支部的党员大会：表决和选举在支部党员大会上进行"),
+            format!(
+                "meeting {meeting_id} is not a general meeting of this branch: votes and elections take place at one"
+            ),
+        ));
+    }
+    if meeting.held_on != date {
+        return Err(invalid(
+            "meeting_id",
+            "other_day",
+            format!("会议{meeting_id}于{}召开，与表决日期{date}不符", meeting.held_on),
+            format!(
+                "meeting {meeting_id} was held on {}, not on the day of the vote {date}",
+                meeting.held_on
+            ),
+        ));
+    }
+    Ok(meeting)
+}
+
+/// Checks a frozen entitlement against the branch's roster on `date` and the present list against
+/// the meeting. Returns the org path of the branch.
+async fn check_entitlement(
+    tx: &mut dyn Transaction,
+    branch: OrgId,
+    date: NaiveDate,
+    entitled: &[MemberId],
+    present: &[(String, MemberId)],
+    meeting: &Meeting,
+    rule_id: &str,
+) -> Result<String, StorageError> {
+    let (row, org) = require_org(tx, branch, "org_id").await?;
+    if org.level != OrgLevel::Branch {
+        return Err(invalid(
+            "org_id",
+            "not_a_branch",
+            "表决和选举记在党支部名下".into(),
+            "votes and elections are recorded under a branch".into(),
+        ));
+    }
+    let roster = branch_roster(tx, &row.org_path, branch, date).await?;
+    let roster_refs: Vec<(MemberId, &Member)> =
+        roster.iter().map(|(id, member)| (*id, member)).collect();
+    let frozen = zhibu_core::voting::VoteEntitlement::freeze(&roster_refs, date);
+    let mut errors = ValidationErrors::new();
+    for (index, member) in entitled.iter().enumerate() {
+        if !frozen.may_vote(*member) {
+            let in_branch = roster.iter().any(|(id, _)| id == member);
+            let (zh, en) = if in_branch {
+                (
+                    format!("党员{member}在{date}没有表决权（预备党员、留党察看或权利中止）"),
+                    format!(
+                        "member {member} had no vote on {date} (probationary, under Party probation or rights suspended)"
+                    ),
+                )
+            } else {
+                (
+                    format!("党员{member}在{date}不属于本支部"),
+                    format!("member {member} did not belong to this branch on {date}"),
+                )
+            };
+            errors.push(zhibu_core::vote_records::voting_rule_error(
+                format!("entitled[{index}]"),
+                rule_id,
+                zh,
+                en,
+            ));
+        }
+    }
+    for voter in frozen.voters() {
+        if !entitled.contains(&voter) {
+            errors.push(zhibu_core::vote_records::voting_rule_error(
+                "entitled",
+                rule_id,
+                format!("党员{voter}在{date}有表决权，应列入应到会名单"),
+                format!("member {voter} had a vote on {date} and must be on the list of those expected"),
+            ));
+        }
+    }
+    for (field, member) in present {
+        if !meeting.was_present(*member) {
+            errors.add(
+                field.clone(),
+                "not_present_at_meeting",
+                format!("党员{member}在会议记录中不是实到"),
+                format!("member {member} is not recorded as present at the meeting"),
+            );
+        }
+    }
+    errors.into_result()?;
+    Ok(row.org_path)
+}
+
+#[async_trait]
+impl ContextCheck for zhibu_core::vote_records::VoteRecord {
+    /// The vote belongs to a general meeting of the branch held that day; its entitlement is the
+    /// branch's voting members that day; those present were present at the meeting; the person
+    /// voted on has an admission record in the branch; and the same question is not voted on
+    /// twice at one meeting.
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        own_id: i64,
+    ) -> Result<String, StorageError> {
+        let date = self.opened_at.date();
+        let meeting = general_meeting_of(tx, self.meeting_id, self.org_id, date).await?;
+        let present: Vec<(String, MemberId)> = self
+            .present
+            .iter()
+            .enumerate()
+            .map(|(index, member)| (format!("present[{index}]"), *member))
+            .collect();
+        let path = check_entitlement(
+            tx,
+            self.org_id,
+            date,
+            &self.entitled,
+            &present,
+            &meeting,
+            self.rules().quorum_rule,
+        )
+        .await?;
+        let mut errors = ValidationErrors::new();
+        for (index, candidate) in self.question.candidates().iter().enumerate() {
+            let known = match tx.get(candidate.0).await? {
+                Some(row) if row.kind == RecordKind::AdmissionRecord && !row.deleted => {
+                    decode::<AdmissionRecord>(&row)?.person.branch_id == self.org_id
+                }
+                _ => false,
+            };
+            if !known {
+                errors.add(
+                    format!("question.candidates[{index}]"),
+                    "unknown_admission_record",
+                    format!("本支部没有编号为{candidate}的发展党员记录"),
+                    format!("this branch has no admission record {candidate}"),
+                );
+            }
+        }
+        let others = tx
+            .list(&RecordQuery::in_subtree(RecordKind::Vote, &path))
+            .await?;
+        for row in others {
+            if row.id == own_id {
+                continue;
+            }
+            let other = decode::<zhibu_core::vote_records::VoteRecord>(&row)?;
+            if other.meeting_id == self.meeting_id && other.question == self.question {
+                errors.add(
+                    "question",
+                    "already_voted",
+                    format!("这一事项已在本次会议上表决（表决{}）：每人只能投一票", row.id),
+                    format!(
+                        "this question was already voted on at this meeting (vote {}): no one votes twice",
+                        row.id
+                    ),
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(path)
+    }
+}
+
+#[async_trait]
+impl ContextCheck for zhibu_core::vote_records::ElectionRecord {
+    /// The election belongs to a general meeting of the branch that day; the entitlement is the
+    /// branch's voting members that day; everyone counted present was present at the meeting; the
+    /// term it renews is the branch's.
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
+        let meeting = general_meeting_of(tx, self.meeting_id, self.org_id, self.held_on).await?;
+        let present: Vec<(String, MemberId)> = self
+            .rounds
+            .iter()
+            .enumerate()
+            .flat_map(|(round, entry)| {
+                entry
+                    .present
+                    .iter()
+                    .enumerate()
+                    .map(move |(index, member)| (format!("rounds[{round}].present[{index}]"), *member))
+            })
+            .collect();
+        let path = check_entitlement(
+            tx,
+            self.org_id,
+            self.held_on,
+            &self.entitled,
+            &present,
+            &meeting,
+            "ELECT.VOTING_RIGHTS",
+        )
+        .await?;
+        if let Some(term) = self.previous_term {
+            let belongs = match tx.get(term.0).await? {
+                Some(row) if row.kind == RecordKind::CommitteeTerm && !row.deleted => {
+                    decode::<CommitteeTerm>(&row)?.org_id == self.org_id
+                }
+                _ => false,
+            };
+            if !belongs {
+                return Err(invalid(
+                    "previous_term",
+                    "unknown_term",
+                    format!("本支部没有编号为{term}的委员会任期记录"),
+                    format!("this branch has no committee term {term}"),
+                ));
+            }
+        }
+        Ok(path)
     }
 }

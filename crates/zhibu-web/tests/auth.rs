@@ -271,6 +271,44 @@ fn local_rule(committee: i64) -> Value {
     })
 }
 
+/// A vote on a general decision at `meeting` (held 2026-03-10): every member of the branch that day
+/// may vote, the first three were present and voted yes by show of hands.
+fn vote(branch: i64, meeting: i64, members: &[i64], subject: &str) -> Value {
+    let mut entitled = members.to_vec();
+    entitled.sort_unstable();
+    let mut present = members[..3].to_vec();
+    present.sort_unstable();
+    json!({
+        "org_id": branch, "meeting_id": meeting,
+        "question": { "kind": "general_decision", "subject": subject },
+        "method": "show_of_hands", "opened_at": "2026-03-10T09:00:00",
+        "entitled": entitled, "present": present, "voted": present,
+        "in_room": { "yes": 3, "no": 0, "abstain": 0 }
+    })
+}
+
+/// An election of a secretary at `meeting`: two candidates for one seat; three of four present is
+/// not more than 4/5, so the round is recorded as void.
+fn election(branch: i64, meeting: i64, members: &[i64]) -> Value {
+    let mut entitled = members.to_vec();
+    entitled.sort_unstable();
+    let mut present = members[..3].to_vec();
+    present.sort_unstable();
+    let mut candidates = members[..2].to_vec();
+    candidates.sort_unstable();
+    json!({
+        "org_id": branch, "meeting_id": meeting, "held_on": "2026-03-10",
+        "form": "secretary_only", "seats": 1, "entitled": entitled,
+        "rounds": [{
+            "seats": 1, "candidates": candidates, "present": present, "ballots_issued": 3,
+            "ballots": { "seats": 1, "returned": 3, "void": 0, "candidates": [
+                { "candidate": candidates[0], "tally": { "yes": 3, "no": 0, "abstain": 0 } },
+                { "candidate": candidates[1], "tally": { "yes": 0, "no": 3, "abstain": 0 } }
+            ] }
+        }]
+    })
+}
+
 fn admission_record(branch: i64, name: &str) -> Value {
     json!({
         "person": { "name": name, "birth_date": "2000-04-01", "branch_id": branch },
@@ -344,21 +382,40 @@ async fn side(world: &World, admin: &Session, root: i64, name: &str) -> Side {
             .await,
         );
     }
+    let side_meeting = created(
+        world,
+        admin,
+        "/api/v1/meetings",
+        &meeting(branch, &members[..3]),
+    )
+    .await;
     let dues_records = dues_side(world, admin, branch, members[2]).await;
     let mut records = vec![
         (Area::Orgs, branch),
         // The record a member account can read: its own (the third member).
         (Area::Members, members[2]),
+        (Area::Meetings, side_meeting),
         (
-            Area::Meetings,
+            Area::Votes,
             created(
                 world,
                 admin,
-                "/api/v1/meetings",
-                &meeting(branch, &members[..3]),
+                "/api/v1/votes",
+                &vote(branch, side_meeting, &members, "审议年度工作计划"),
             )
             .await,
         ),
+        (
+            Area::Elections,
+            created(
+                world,
+                admin,
+                "/api/v1/elections",
+                &election(branch, side_meeting, &members),
+            )
+            .await,
+        ),
+
         (
             Area::Talks,
             created(
@@ -463,7 +520,14 @@ fn new_body(area: Area, side: &Side, serial: usize) -> Value {
             &format!("第{serial}党小组"),
             "party_group",
         ),
-        Area::Members => member(&format!("新党员{serial}"), side.branch),
+        // Posted after the side's general meeting (2026-03-10), so that the entitlement frozen in
+        // the side's vote and election still holds when the walk amends them.
+        Area::Members => {
+            let mut body = member(&format!("新党员{serial}"), side.branch);
+            body["postings"][0]["from"] = json!("2026-04-01");
+            body
+        }
+
         Area::Meetings => meeting(side.branch, &side.members[..2]),
         Area::Talks => talk(side.branch, side.members[0], side.members[1]),
         Area::CommitteeTerms => term(side.branch, side.members[1]),
@@ -474,6 +538,17 @@ fn new_body(area: Area, side: &Side, serial: usize) -> Value {
             &format!("2025-{:02}", serial % 12 + 1),
         ),
         Area::AdmissionRecords => admission_record(side.branch, &format!("申请人{serial}")),
+        Area::Votes => vote(
+            side.branch,
+            side.record(Area::Meetings),
+            &side.members,
+            &format!("事项{serial}"),
+        ),
+        Area::Elections => election(side.branch, side.record(Area::Meetings), &side.members),
+        Area::IncomeDeclarations => income_declaration(side.branch, side.members[serial % 2]),
+        Area::DuesPayments => dues_payment(side.branch, side.members[serial % 2]),
+        Area::DuesReliefs => dues_relief(side.branch, side.members[serial % 2]),
+        Area::DuesPolicies => dues_policy(side.branch),
         Area::IncomeDeclarations => income_declaration(side.branch, side.members[serial % 2]),
         Area::DuesPayments => dues_payment(side.branch, side.members[serial % 2]),
         Area::DuesReliefs => dues_relief(side.branch, side.members[serial % 2]),
@@ -640,6 +715,8 @@ fn area_path(area: Area) -> &'static str {
         Area::LocalRules => "/api/v1/local-rules",
         Area::Exemptions => "/api/v1/exemptions",
         Area::AdmissionRecords => "/api/v1/admission-records",
+        Area::Votes => "/api/v1/votes",
+        Area::Elections => "/api/v1/elections",
         Area::IncomeDeclarations => "/api/v1/income-declarations",
         Area::DuesPayments => "/api/v1/dues-payments",
         Area::DuesReliefs => "/api/v1/dues-reliefs",
@@ -2276,7 +2353,12 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                 let side = &page_side.side;
                 let mut targets: Vec<(String, PageExpect)> = Vec::new();
                 match (route.method, route.path) {
-                    ("GET", "/branches/{id}") | ("GET", "/branches/{id}/meetings/new") => {
+                    ("GET", "/branches/{id}")
+                    | ("GET", "/branches/{id}/regularity")
+                    | ("GET", "/branches/{id}/meetings/new")
+                    | ("GET", "/branches/{id}/admissions")
+                    | ("GET", "/branches/{id}/elections") => {
+
                         let (area, action) = (route.area, route.action);
                         let expect = if actor.is_administrator() {
                             PageExpect::Shows(page_side.branch_name())
@@ -2448,6 +2530,54 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                             PageExpect::NotFound,
                         ));
                     }
+                    // Admission, vote and election pages (issue 5): records of the side's branch,
+                    // read and written by its officers and the staff above it, never by members.
+                    ("GET", "/admission-records/{id}")
+                    | ("GET", "/meetings/{id}/votes")
+                    | ("GET", "/votes/{id}")
+                    | ("GET", "/elections/{id}") => {
+                        let id = match route.path {
+                            "/admission-records/{id}" => side.record(Area::AdmissionRecords),
+                            "/meetings/{id}/votes" => side.record(Area::Meetings),
+                            "/votes/{id}" => side.record(Area::Votes),
+                            _ => side.record(Area::Elections),
+                        };
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Shows(page_side.branch_name())
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else if matches!(
+                            actor.policy(route.area, route.action),
+                            Access::Denied | Access::Own
+                        ) {
+                            PageExpect::Refused
+                        } else {
+                            PageExpect::Shows(page_side.branch_name())
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
+                    ("POST", "/admission-records/{id}/steps") | ("POST", "/meetings/{id}/votes") => {
+                        let (id, redirect) = if route.path == "/meetings/{id}/votes" {
+                            (side.record(Area::Meetings), "/votes/".to_string())
+                        } else {
+                            let id = side.record(Area::AdmissionRecords);
+                            (id, format!("/admission-records/{id}?saved=1"))
+                        };
+                        let expect = if actor.is_administrator()
+                            || (is_home
+                                && !matches!(
+                                    actor.policy(route.area, route.action),
+                                    Access::Denied | Access::Own
+                                ))
+                        {
+                            PageExpect::RedirectTo(redirect)
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            PageExpect::Refused
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
                     (method, path) => {
                         panic!(
                             "the page walk does not know {method} {path}; add what each role may do there"
@@ -2489,6 +2619,17 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 fields.push(("reason".into(), "核对".into()));
                                 fields
                             }
+                            "/admission-records/{id}/steps" => fields(&[
+                                ("step", "application_talk"),
+                                ("date", "2026-02-20"),
+                                ("people", &side.members[0].to_string()),
+                            ]),
+                            "/meetings/{id}/votes" => fields(&[
+                                ("question", "general"),
+                                ("subject", &format!("表决事项{serial}")),
+                                ("method", "hands"),
+                                ("yes", "3"),
+                            ]),
                             "/members/{id}/statements" => fields(&[
                                 ("about_kind", "meeting"),
                                 ("about_id", &side.record(Area::Meetings).to_string()),

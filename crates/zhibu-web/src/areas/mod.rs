@@ -14,6 +14,8 @@ pub mod meetings;
 pub mod members;
 pub mod orgs;
 pub mod talks;
+pub mod elections;
+pub mod votes;
 
 use axum::Router;
 
@@ -35,6 +37,8 @@ pub fn router() -> Router<AppState> {
         .merge(dues_reliefs::router())
         .merge(dues_policies::router())
         .merge(dues_reports::router())
+        .merge(votes::router())
+        .merge(elections::router())
 }
 
 /// Every area's part of the OpenAPI document, relative to `/api/v1`.
@@ -53,6 +57,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         dues_reliefs::openapi(),
         dues_policies::openapi(),
         dues_reports::openapi(),
+        votes::openapi(),
+        elections::openapi(),
     ] {
         document.merge(area);
     }

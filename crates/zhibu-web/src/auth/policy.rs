@@ -36,6 +36,10 @@ pub enum Area {
     DuesCollection,
     /// A member's dues ledger: the branch's dues roles, upper staff, and the member themself.
     DuesLedgers,
+    /// Closed votes at general meetings (表决): totals and who took part, never who chose what.
+    Votes,
+    /// Elections of a branch's leadership (换届选举), round by round.
+    Elections,
     /// A member's statement of their own case on a record that concerns them (本人陈述): made by
     /// that member only, whatever their role; shown with the record it is about.
     Statements,
@@ -136,6 +140,14 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::DuesPolicies, Action::Delete, [S, S, S, D, D]),
     (Area::DuesCollection, Action::Read, [S, S, S, S, D]),
     (Area::DuesLedgers, Action::Read, [S, S, S, S, O]),
+    (Area::Votes, Action::Read, [S, S, S, S, D]),
+    (Area::Votes, Action::Create, [S, S, S, S, D]),
+    (Area::Votes, Action::Amend, [S, S, S, D, D]),
+    (Area::Votes, Action::Delete, [S, S, S, D, D]),
+    (Area::Elections, Action::Read, [S, S, S, S, D]),
+    (Area::Elections, Action::Create, [S, S, S, S, D]),
+    (Area::Elections, Action::Amend, [S, S, S, D, D]),
+    (Area::Elections, Action::Delete, [S, S, S, D, D]),
     // Statements are read with the record they are about; only the member concerned makes one.
     (Area::Statements, Action::Create, [O, O, O, O, O]),
     (Area::Findings, Action::Read, [S, S, S, S, D]),

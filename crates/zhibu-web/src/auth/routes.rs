@@ -166,6 +166,8 @@ const DUES_REPORTS: [RouteSpec; 2] = [
         Target::Item,
     ),
 ];
+const VOTES: [RouteSpec; 6] = record_area!(Area::Votes, "/votes");
+const ELECTIONS: [RouteSpec; 6] = record_area!(Area::Elections, "/elections");
 
 const OTHERS: [RouteSpec; 18] = [
     api(
@@ -429,6 +431,60 @@ const PAGES: [RouteSpec; 16] = [
     ),
 ];
 
+/// The admission, vote and election pages (issue 5), in the order the page router adds them.
+const ADMISSION_VOTE_PAGES: [RouteSpec; 8] = [
+    form(
+        "GET",
+        "/branches/{id}/admissions",
+        Area::AdmissionRecords,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/admission-records/{id}",
+        Area::AdmissionRecords,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/admission-records/{id}/steps",
+        Area::AdmissionRecords,
+        Action::Amend,
+        Target::Item,
+    ),
+    form(
+        "GET",
+        "/meetings/{id}/votes",
+        Area::Votes,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/meetings/{id}/votes",
+        Area::Votes,
+        Action::Create,
+        Target::Item,
+    ),
+    form("GET", "/votes/{id}", Area::Votes, Action::Read, Target::Item),
+    form(
+        "GET",
+        "/branches/{id}/elections",
+        Area::Elections,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/elections/{id}",
+        Area::Elections,
+        Action::Read,
+        Target::Item,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -440,6 +496,8 @@ pub fn all() -> Vec<RouteSpec> {
         LOCAL_RULES,
         EXEMPTIONS,
         ADMISSION_RECORDS,
+        VOTES,
+        ELECTIONS,
         INCOME_DECLARATIONS,
         DUES_PAYMENTS,
         DUES_RELIEFS,
@@ -450,6 +508,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(DUES_REPORTS)
     .chain(OTHERS)
     .chain(PAGES)
+    .chain(ADMISSION_VOTE_PAGES)
     .collect()
 }
 

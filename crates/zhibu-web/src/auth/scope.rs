@@ -233,6 +233,20 @@ impl ScopedRecord for zhibu_core::admission::AdmissionRecord {
     }
 }
 
+impl ScopedRecord for zhibu_core::vote_records::VoteRecord {
+    const AREA: Area = Area::Votes;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.org_id]
+    }
+}
+
+impl ScopedRecord for zhibu_core::vote_records::ElectionRecord {
+    const AREA: Area = Area::Elections;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.org_id]
+    }
+}
+
 // Dues records (issue 4): filed under the branch they name; a member reads those about them.
 
 impl ScopedRecord for zhibu_core::dues::IncomeDeclaration {
