@@ -74,6 +74,9 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// Failed sign-ins of logins that have no account (see `auth::handlers`).
     pub(crate) unknown_logins: Arc<Mutex<auth::handlers::UnknownLoginFailures>>,
+    /// Reminder channels found misconfigured or unreachable (SMTP, group bots), shared with the
+    /// scheduler of `zhibu-notify`; shown on `/healthz` and `/admin/deliveries`.
+    pub channel_problems: zhibu_storage::notify::ChannelProblems,
 }
 
 impl AppState {
@@ -86,11 +89,21 @@ impl AppState {
             today,
             auth: AuthSettings::default(),
             unknown_logins: Arc::new(Mutex::new(auth::handlers::UnknownLoginFailures::default())),
+            channel_problems: zhibu_storage::notify::ChannelProblems::default(),
         }
     }
 
     pub fn with_auth(mut self, auth: AuthSettings) -> AppState {
         self.auth = auth;
+        self
+    }
+
+    /// Shares the reminder scheduler's channel problems with the pages and `/healthz`.
+    pub fn with_channel_problems(
+        mut self,
+        problems: zhibu_storage::notify::ChannelProblems,
+    ) -> AppState {
+        self.channel_problems = problems;
         self
     }
 

@@ -3,6 +3,7 @@
 
 mod database;
 mod import;
+mod remind;
 mod table;
 
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ enum Command {
         /// 会话Cookie仅经HTTPS发送（部署在TLS之后时使用）/ mark the session cookie Secure (behind TLS)
         #[arg(long, env = "ZHIBU_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// 提醒：SMTP、每日时间等 / reminders: SMTP, daily time and the rest
+        #[command(flatten)]
+        notify: remind::NotifyArgs,
     },
     /// 账号管理 / manage accounts
     Account {
@@ -91,6 +95,9 @@ enum Command {
     Verify,
     /// 执行数据库迁移 / apply database migrations
     Migrate,
+    /// 发送今日的截止提醒（供cron调用；重复运行不会重复提醒）/ send today's deadline reminders (for
+    /// cron; running it again the same day tells nobody twice) and retry failed deliveries
+    Remind(remind::RemindArgs),
     /// 导入电子表格（党员名册） / import spreadsheets (member rosters)
     Import {
         #[command(subcommand)]
@@ -333,6 +340,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let repository = repository(&cli.database_url).await?;
             import::run(&repository, command).await.map_err(Failure)
         }
+        Command::Remind(args) => {
+            let repository = repository(&cli.database_url).await?;
+            remind::run_remind(repository, args).await
+        }
         Command::Migrate => {
             let backend = database::open(&cli.database_url).await?;
             backend.migrate().await?;
@@ -366,6 +377,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             listen,
             demo,
             secure_cookies,
+            notify,
         } => {
             let repository = repository(&cli.database_url).await?;
             let mut credentials = Vec::new();
@@ -402,6 +414,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             };
             let state =
                 zhibu_web::AppState::new(repository, Arc::new(today_in_china)).with_auth(auth);
+            // The reminder scheduler runs beside the server; its channel problems show on
+            // /healthz and /admin/deliveries.
+            let channel_problems = zhibu_storage::notify::ChannelProblems::default();
+            let _scheduler = remind::start_scheduler(
+                state.repository.clone(),
+                &notify,
+                channel_problems.clone(),
+            );
+            let state = state.with_channel_problems(channel_problems);
             zhibu_web::serve(listener, state)
                 .await
                 .map_err(|error| Failure(format!("服务中断 / server stopped: {error}")))?;
