@@ -26,6 +26,7 @@ mod plan;
 // The planted regularity (常态化) facts (issue 7).
 mod regularity;
 mod rng;
+mod showcase;
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,7 @@ use zhibu_core::{
 };
 
 pub use load::{DEMO_ACTOR, DemoSummary, RecordCounts, load};
+pub use showcase::{Showcase, load_showcase};
 pub use regularity::{PlantedMissedMonth, PlantedRegularity};
 
 use crate::dates::{month_label, quarter_label, theme_day};

@@ -552,6 +552,8 @@ async fn build_demo(
     let started = std::time::Instant::now();
     let dataset = zhibu_demo::generate(&config);
     let summary = zhibu_demo::load(repository, &dataset).await?;
+    // Admission pipelines, a vote and an election for the pages of issue 5.
+    let showcase = zhibu_demo::load_showcase(repository, summary.root, today).await?;
     println!(
         "示例组织已生成 / demo built in {:.1}s: {} 个组织 orgs, {} 名党员 members, {} 次会议 meetings, {} 次谈话 talks (root org {})",
         started.elapsed().as_secs_f64(),
@@ -567,6 +569,10 @@ async fn build_demo(
         summary.late_entries.len(),
         summary.planted.len(),
         summary.late_entries.len()
+    );
+    println!(
+        "发展党员、表决与选举示例 / admission, vote and election examples: branch {:?}, admission records {:?}, vote {:?}, election {:?}",
+        showcase.branch, showcase.admission_records, showcase.vote, showcase.election
     );
     Ok(())
 }
