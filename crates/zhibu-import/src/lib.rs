@@ -11,6 +11,7 @@
 //! 3. `Repository::rollback_latest_import` undoes the latest batch, visibly, in the chain.
 
 pub mod cells;
+pub mod generate;
 pub mod roster;
 pub mod table;
 

@@ -177,6 +177,8 @@ pub async fn create<T: ScopedRecord>(
                 json!({"version": stored.version}),
             )
             .await?;
+            let mut stored = stored;
+            stored.body.withhold_personal();
             Ok(Created {
                 location: format!("{API_PREFIX}{collection}/{}", stored.id),
                 stored,
@@ -230,6 +232,12 @@ pub async fn amend<T: ScopedRecord>(
         Some(&request.record),
     )
     .await?;
+    let mut request = request;
+    if !T::PERSONAL_FIELDS.is_empty() {
+        // The API withholds personal data; an amendment without it keeps what is stored.
+        let current = state.repository.get::<T>(T::Id::from(id)).await?;
+        request.record.keep_personal_from(&current.body);
+    }
     let meta = ChangeMeta {
         actor: principal.login.clone(),
         reason: Some(request.reason.clone()),
@@ -254,6 +262,8 @@ pub async fn amend<T: ScopedRecord>(
         json!({"version": stored.version, "reason": request.reason}),
     )
     .await?;
+    let mut stored = stored;
+    stored.body.withhold_personal();
     Ok(Json(stored))
 }
 

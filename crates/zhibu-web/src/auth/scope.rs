@@ -33,6 +33,13 @@ pub trait ScopedRecord: ContextCheck {
     /// Removes what a member may not see of a record that concerns them (other people's
     /// attendance, for example).
     fn redact_for_member(&mut self, _member: MemberId) {}
+
+    /// Removes the personal data (`Record::PERSONAL_FIELDS`: ID number, phone) from a body the
+    /// API hands out: the API never returns it (issue 4; pages show it masked).
+    fn withhold_personal(&mut self) {}
+
+    /// An amendment sent without the personal data the API withheld keeps the stored values.
+    fn keep_personal_from(&mut self, _stored: &Self) {}
 }
 
 impl ScopedRecord for Org {
@@ -49,6 +56,18 @@ impl ScopedRecord for Member {
     }
     fn concerns_member(&self, own_id: i64, member: MemberId) -> bool {
         own_id == member.0
+    }
+    fn withhold_personal(&mut self) {
+        self.registry.id_number = None;
+        self.registry.phone = None;
+    }
+    fn keep_personal_from(&mut self, stored: &Self) {
+        if self.registry.id_number.is_none() {
+            self.registry.id_number = stored.registry.id_number.clone();
+        }
+        if self.registry.phone.is_none() {
+            self.registry.phone = stored.registry.phone.clone();
+        }
     }
 }
 
@@ -161,6 +180,7 @@ pub fn filter_for_reader<T: ScopedRecord>(
     id: i64,
     mut body: T,
 ) -> Option<T> {
+    body.withhold_personal();
     match access {
         Access::Denied => None,
         Access::InScope | Access::BelowScope => Some(body),

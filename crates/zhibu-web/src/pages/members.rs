@@ -31,6 +31,8 @@ struct MemberPage {
     status: &'static str,
     joined_on: String,
     branch: Option<BranchLink>,
+    /// Registry details (label, value); the ID number and phone only masked.
+    registry: Vec<(&'static str, String)>,
     status_history: Vec<StatusRow>,
     postings: Vec<PostingRow>,
     own: Vec<RecordEntry>,
@@ -300,6 +302,28 @@ async fn render_member(
             .status_on(today)
             .map_or("", |status| lang.member_status(status)),
         joined_on: lang.date(body.joined_on),
+        registry: {
+            let tr = lang.texts();
+            let details = &body.registry;
+            let mut rows = Vec::new();
+            if let Some(ethnicity) = &details.ethnicity {
+                rows.push((tr.ethnicity, ethnicity.clone()));
+            }
+            if let Some(education) = details.education {
+                rows.push((
+                    tr.education,
+                    lang.pick(education.name_zh(), education.name_en())
+                        .to_string(),
+                ));
+            }
+            if let Some(id_number) = &details.id_number {
+                rows.push((tr.id_number_masked, id_number.masked()));
+            }
+            if let Some(phone) = &details.phone {
+                rows.push((tr.phone_masked, phone.masked()));
+            }
+            rows
+        },
         branch: body.current_branch().map(|branch| BranchLink {
             href: branch_href(branch),
             label: org_name(branch),
