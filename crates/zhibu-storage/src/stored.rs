@@ -233,13 +233,16 @@ pub struct KeptFindings {
     pub tree: Arc<OrgTree>,
 }
 
+/// Where the outcome of a running refresh appears (`None` while it runs).
+type RefreshOutcome = tokio::sync::watch::Receiver<Option<Result<(), String>>>;
+
 /// One tenant and year as this process keeps them.
 #[derive(Default)]
 struct Slot {
     /// The re-checker of the last refresh: its tree, and its findings when it made a full pass.
     rechecker: tokio::sync::Mutex<Option<Rechecker>>,
     /// The refresh running now, if any; readers wait on it.
-    running: Mutex<Option<tokio::sync::watch::Receiver<Option<Result<(), String>>>>>,
+    running: Mutex<Option<RefreshOutcome>>,
     tree: Mutex<Option<Arc<OrgTree>>>,
 }
 
@@ -372,7 +375,7 @@ impl FindingsKeeper {
         tenant: i64,
         year: i32,
         today: NaiveDate,
-    ) -> tokio::sync::watch::Receiver<Option<Result<(), String>>> {
+    ) -> RefreshOutcome {
         let mut running = slot
             .running
             .lock()

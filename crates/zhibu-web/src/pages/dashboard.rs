@@ -248,6 +248,9 @@ fn drill_href(org: OrgId, year: i32, filters: &[(&str, String)]) -> String {
     format!("/committees/{org}/findings?{}", query.finish())
 }
 
+/// Open findings of one branch, by status.
+type BranchStatuses<'a> = (OrgId, u64, &'a Vec<(FindingStatus, u64)>);
+
 /// One row of the heat map: a subordinate committee or a branch directly below.
 struct Unit {
     id: OrgId,
@@ -418,7 +421,7 @@ pub async fn dashboard(
         .collect();
 
     // The branches with the most open items: counts, largest first, ties by branch id.
-    let mut most: Vec<(OrgId, u64, &Vec<(FindingStatus, u64)>)> = per_branch
+    let mut most: Vec<BranchStatuses> = per_branch
         .iter()
         .filter_map(|(path, statuses)| {
             id_of_path(path).map(|id| (id, statuses.iter().map(|(_, n)| n).sum(), statuses))
@@ -620,8 +623,7 @@ async fn member_names(
 }
 
 async fn render_drill(
-    state: &AppState,
-    cache: &FindingsCache,
+    (state, cache): (&AppState, &FindingsCache),
     context: &PageContext,
     principal: &Principal,
     committee: &Committee,
@@ -792,8 +794,7 @@ pub async fn drill(
         Err(response) => return Ok(response),
     };
     render_drill(
-        &state,
-        &cache,
+        (&state, &cache),
         &context,
         &principal,
         &committee,
@@ -933,8 +934,7 @@ pub async fn exempt(
                 message,
             };
             render_drill(
-                &state,
-                &cache,
+                (&state, &cache),
                 &context,
                 &principal,
                 &committee,

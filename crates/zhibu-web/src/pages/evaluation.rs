@@ -229,13 +229,16 @@ pub fn days_to_month_end(today: NaiveDate) -> u32 {
 
 type Key = (OrgId, i32, NaiveDate);
 
+/// Counted stored findings of a committee, by (committee path, year, generation, as-of day).
+type CountsMap = HashMap<(String, i32, i64, NaiveDate), Arc<Vec<FindingCount>>>;
+
 /// The cache itself; shared by every page handler.
 #[derive(Default)]
 pub struct FindingsCache {
     entries: Mutex<HashMap<Key, Arc<Evaluation>>>,
     keeper: std::sync::OnceLock<Arc<FindingsKeeper>>,
     /// Counts of stored findings by (committee path, year, generation, as-of day).
-    counts: Mutex<HashMap<(String, i32, i64, NaiveDate), Arc<Vec<FindingCount>>>>,
+    counts: Mutex<CountsMap>,
 }
 
 impl FindingsCache {
@@ -326,10 +329,7 @@ impl FindingsCache {
         Ok(counts)
     }
 
-    fn lock_counts(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, i32, i64, NaiveDate), Arc<Vec<FindingCount>>>>
-    {
+    fn lock_counts(&self) -> std::sync::MutexGuard<'_, CountsMap> {
         self.counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
