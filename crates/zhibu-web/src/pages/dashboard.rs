@@ -51,7 +51,7 @@ use crate::auth::{Access, Action, Area, Principal};
 const ROWS_PER_PAGE: usize = 100;
 
 /// Findings listed at most on one drill page; narrower filters show the rest.
-const DRILL_LIMIT: u32 = 200;
+const DRILL_LIMIT: u32 = 50;
 
 #[derive(askama::Template)]
 #[template(path = "dashboard.html")]
@@ -259,39 +259,25 @@ struct Unit {
     months: [u64; 12],
 }
 
-pub async fn dashboard(
-    State(state): State<AppState>,
-    Extension(cache): Extension<Arc<FindingsCache>>,
-    principal: Principal,
-    headers: HeaderMap,
-    uri: Uri,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
-    let lang = context.lang;
-    let tr = context.tr();
-    let query = query_pairs(&uri);
-    let committee = match committee_findings(
-        &state,
-        &cache,
-        &context,
-        &principal,
-        &id,
-        query_value(&query, "year"),
-    )
-    .await?
-    {
-        Ok(found) => found,
-        Err(response) => return Ok(response),
-    };
-    let counts = cache
-        .counts(&state.repository, &committee.kept, &committee.path)
-        .await
-        .map_err(|error| PageError::storage(lang, error))?;
+/// A branch with many open items: (branch, name, total, by status).
+type MostRow = (OrgId, String, u64, Vec<(FindingStatus, u64)>);
+
+/// What the dashboard shows of a committee's stored findings, computed once per generation and
+/// day and kept in the [`FindingsCache`]: a page then only picks its rows and renders.
+struct Summary {
+    /// Every row (an org directly below), in id order, with its open findings per month.
+    units: Vec<Unit>,
+    per_month: [u64; 12],
+    /// (rule id, title in Chinese, title in English, open, exempted), by rule id.
+    by_rule: Vec<(String, String, String, u64, u64)>,
+    /// The ten branches with the most open items: (branch, name, total, by status).
+    most: Vec<MostRow>,
+}
+
+fn summarize(committee: &Committee, counts: &[FindingCount]) -> Summary {
     let root = committee.id;
     let year = committee.year;
-    let tree = committee.kept.tree.clone();
-
+    let tree = &committee.kept.tree;
     // The rows: every org directly below that existed during the year, but party groups.
     let mut units: Vec<Unit> = tree
         .children(root)
@@ -313,7 +299,7 @@ pub async fn dashboard(
     let mut per_month = [0u64; 12];
     let mut by_rule: BTreeMap<&str, (&FindingCount, u64, u64)> = BTreeMap::new();
     let mut per_branch: BTreeMap<&str, Vec<(FindingStatus, u64)>> = BTreeMap::new();
-    for count in counts.iter() {
+    for count in counts {
         if count.status != FindingStatus::ComingDue {
             let entry = by_rule
                 .entry(count.rule_id.as_str())
@@ -345,12 +331,95 @@ pub async fn dashboard(
             }
         }
     }
+    // The branches with the most open items: counts, largest first, ties by branch id.
+    let mut most: Vec<BranchStatuses> = per_branch
+        .iter()
+        .filter_map(|(path, statuses)| {
+            id_of_path(path).map(|id| (id, statuses.iter().map(|(_, n)| n).sum(), statuses))
+        })
+        .collect();
+    most.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Summary {
+        units,
+        per_month,
+        by_rule: by_rule
+            .into_iter()
+            .map(|(rule_id, (count, open, exempted))| {
+                (
+                    rule_id.to_string(),
+                    count.title_zh.clone(),
+                    count.title_en.clone(),
+                    open,
+                    exempted,
+                )
+            })
+            .collect(),
+        most: most
+            .into_iter()
+            .take(10)
+            .map(|(branch, total, statuses)| {
+                let name = tree
+                    .node(branch)
+                    .map(|node| node.name.clone())
+                    .unwrap_or_else(|| branch.to_string());
+                (branch, name, total, statuses.clone())
+            })
+            .collect(),
+    }
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<FindingsCache>>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let lang = context.lang;
+    let tr = context.tr();
+    let query = query_pairs(&uri);
+    let committee = match committee_findings(
+        &state,
+        &cache,
+        &context,
+        &principal,
+        &id,
+        query_value(&query, "year"),
+    )
+    .await?
+    {
+        Ok(found) => found,
+        Err(response) => return Ok(response),
+    };
+    let summary = match cache.memo::<Summary>("dashboard", &committee.kept, &committee.path) {
+        Some(summary) => summary,
+        None => {
+            let counts = cache
+                .counts(&state.repository, &committee.kept, &committee.path)
+                .await
+                .map_err(|error| PageError::storage(lang, error))?;
+            let summary = Arc::new(summarize(&committee, &counts));
+            cache.remember(
+                "dashboard",
+                &committee.kept,
+                &committee.path,
+                summary.clone(),
+            );
+            summary
+        }
+    };
+    let root = committee.id;
+    let year = committee.year;
 
     // Rows with open findings only, on request; then one page of rows.
     let open_only = query_value(&query, "open_only") == Some("1");
-    if open_only {
-        units.retain(|unit| unit.months.iter().any(|count| *count > 0));
-    }
+    let units: Vec<&Unit> = summary
+        .units
+        .iter()
+        .filter(|unit| !open_only || unit.months.iter().any(|count| *count > 0))
+        .collect();
     let total_rows = units.len();
     let pages = total_rows.div_ceil(ROWS_PER_PAGE).max(1);
     let page = query_value(&query, "page")
@@ -358,7 +427,12 @@ pub async fn dashboard(
         .unwrap_or(1)
         .clamp(1, pages);
     let first = (page - 1) * ROWS_PER_PAGE;
-    let shown: Vec<&Unit> = units.iter().skip(first).take(ROWS_PER_PAGE).collect();
+    let shown: Vec<&Unit> = units
+        .iter()
+        .skip(first)
+        .take(ROWS_PER_PAGE)
+        .copied()
+        .collect();
     let page_href = |page: usize, open_only: bool| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("year", &year.to_string());
@@ -409,40 +483,29 @@ pub async fn dashboard(
         .to_string()
     };
 
-    let by_rule = by_rule
-        .into_iter()
-        .map(|(rule_id, (count, open, exempted))| RuleRow {
-            title: lang.pick(&count.title_zh, &count.title_en).to_string(),
-            rule_id: rule_id.to_string(),
-            open,
-            exempted,
-            href: drill_href(root, year, &[("rule", rule_id.to_string())]),
-        })
-        .collect();
-
-    // The branches with the most open items: counts, largest first, ties by branch id.
-    let mut most: Vec<BranchStatuses> = per_branch
+    let by_rule = summary
+        .by_rule
         .iter()
-        .filter_map(|(path, statuses)| {
-            id_of_path(path).map(|id| (id, statuses.iter().map(|(_, n)| n).sum(), statuses))
+        .map(|(rule_id, title_zh, title_en, open, exempted)| RuleRow {
+            title: lang.pick(title_zh, title_en).to_string(),
+            rule_id: rule_id.clone(),
+            open: *open,
+            exempted: *exempted,
+            href: drill_href(root, year, &[("rule", rule_id.clone())]),
         })
         .collect();
-    most.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let most = most
-        .into_iter()
-        .take(10)
-        .map(|(branch, total, statuses)| {
+    let most = summary
+        .most
+        .iter()
+        .map(|(branch, name, total, statuses)| {
             let parts: Vec<(FindingStatus, usize)> = statuses
                 .iter()
                 .map(|(status, count)| (*status, *count as usize))
                 .collect();
             FactRow {
-                name: tree
-                    .node(branch)
-                    .map(|node| node.name.clone())
-                    .unwrap_or_else(|| branch.to_string()),
+                name: name.clone(),
                 href: drill_href(root, year, &[("branch", branch.to_string())]),
-                count: lang.count_items(total as usize),
+                count: lang.count_items(*total as usize),
                 breakdown: lang.status_breakdown(&parts),
             }
         })
@@ -451,7 +514,7 @@ pub async fn dashboard(
     let trend = trend(
         (1..=12u32)
             .map(|month| {
-                let count = per_month[(month - 1) as usize] as usize;
+                let count = summary.per_month[(month - 1) as usize] as usize;
                 (
                     count,
                     lang.month_short(month),
@@ -462,7 +525,7 @@ pub async fn dashboard(
             .collect(),
     );
 
-    let has_committees = units.iter().any(|unit| !unit.branch);
+    let has_committees = summary.units.iter().any(|unit| !unit.branch);
     let page = DashboardPage {
         chrome: context.chrome(format!("{} · {}", committee.org.name, tr.dashboard_title)),
         org_name: committee.org.name.clone(),

@@ -229,8 +229,10 @@ pub fn days_to_month_end(today: NaiveDate) -> u32 {
 
 type Key = (OrgId, i32, NaiveDate);
 
-/// Counted stored findings of a committee, by (committee path, year, generation, as-of day).
-type CountsMap = HashMap<(String, i32, i64, NaiveDate), Arc<Vec<FindingCount>>>;
+/// Views computed from a committee's stored findings (its counts, a page's summary of them), by
+/// (what, committee path, year, generation, as-of day): valid until the findings move on.
+type MemoKey = (&'static str, String, i32, i64, NaiveDate);
+type CountsMap = HashMap<MemoKey, Arc<dyn std::any::Any + Send + Sync>>;
 
 /// The cache itself; shared by every page handler.
 #[derive(Default)]
@@ -297,14 +299,8 @@ impl FindingsCache {
         kept: &KeptFindings,
         org_path: &str,
     ) -> Result<Arc<Vec<FindingCount>>, StorageError> {
-        let key = (
-            org_path.to_string(),
-            kept.state.year,
-            kept.state.generation,
-            kept.state.as_of,
-        );
-        if let Some(found) = self.lock_counts().get(&key) {
-            return Ok(found.clone());
+        if let Some(found) = self.memo::<Vec<FindingCount>>("counts", kept, org_path) {
+            return Ok(found);
         }
         let counts = Arc::new(
             zhibu_storage::stored::finding_store(repository)?
@@ -316,17 +312,54 @@ impl FindingsCache {
                 )
                 .await?,
         );
+        self.remember("counts", kept, org_path, counts.clone());
+        Ok(counts)
+    }
+
+    /// A view of the committee `org_path`'s stored findings computed earlier at the same
+    /// generation and day, if any.
+    pub fn memo<T: std::any::Any + Send + Sync>(
+        &self,
+        what: &'static str,
+        kept: &KeptFindings,
+        org_path: &str,
+    ) -> Option<Arc<T>> {
+        let key = (
+            what,
+            org_path.to_string(),
+            kept.state.year,
+            kept.state.generation,
+            kept.state.as_of,
+        );
+        let found = self.lock_counts().get(&key).cloned()?;
+        found.downcast::<T>().ok()
+    }
+
+    /// Keeps a view of the committee `org_path`'s stored findings until they move on.
+    pub fn remember<T: std::any::Any + Send + Sync>(
+        &self,
+        what: &'static str,
+        kept: &KeptFindings,
+        org_path: &str,
+        value: Arc<T>,
+    ) {
+        let key = (
+            what,
+            org_path.to_string(),
+            kept.state.year,
+            kept.state.generation,
+            kept.state.as_of,
+        );
         let mut map = self.lock_counts();
         if map.len() >= MAX_COUNTS {
-            map.retain(|(_, _, generation, day), _| {
+            map.retain(|(_, _, _, generation, day), _| {
                 *generation == kept.state.generation && *day == kept.state.as_of
             });
             if map.len() >= MAX_COUNTS {
                 map.clear();
             }
         }
-        map.insert(key, counts.clone());
-        Ok(counts)
+        map.insert(key, value);
     }
 
     fn lock_counts(&self) -> std::sync::MutexGuard<'_, CountsMap> {
