@@ -837,6 +837,20 @@ impl<B: Ballot> BallotBox<B> {
         Ok(())
     }
 
+    /// Whether `voter` has handed in a ballot: the register, never the choice.
+    pub fn has_voted(&self, voter: MemberId) -> bool {
+        self.voters_who_voted.contains(&voter)
+    }
+
+    /// What [`BallotBox::close`] would give, leaving the box open: for a store that must keep the
+    /// box if writing the closed one is refused.
+    pub fn closed_copy(&self) -> ClosedBallotBox<B::Tally> {
+        ClosedBallotBox {
+            voters_who_voted: self.voters_who_voted.iter().copied().collect(),
+            tally: self.tally.clone(),
+        }
+    }
+
     pub fn ballots_returned(&self) -> u32 {
         u32::try_from(self.voters_who_voted.len()).unwrap_or(u32::MAX)
     }

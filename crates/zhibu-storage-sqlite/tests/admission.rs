@@ -133,3 +133,101 @@ async fn an_admission_record_is_checked_stored_and_reported() {
     assert_eq!(talk.evidence.records[0].id, stored.id);
     assert_eq!(talk.citation.article, "第七条");
 }
+
+/// 细则 第二十二条 (RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY): the committee that approves is a 党委 or
+/// 工委 above the branch; a 党总支 between them, the branch itself, a committee elsewhere and an
+/// org that does not exist are refused naming the field and the rule, and nothing is written.
+#[tokio::test]
+async fn the_approving_committee_is_a_party_committee_above_the_branch_xize2026_art22() {
+    let repo = repository().await;
+    let meta = ChangeMeta::by("secretary");
+    let org = |parent: Option<i64>, name: &str, level: OrgLevel| Org {
+        parent_id: parent.map(OrgId),
+        name: name.into(),
+        level,
+        unit_kind: UnitKind::GovernmentOrgan,
+        established_on: d("2018-01-01"),
+        dissolved_on: None,
+    };
+    let root = repo
+        .create(org(None, "市直机关工委", OrgLevel::WorkingCommittee), &meta)
+        .await
+        .expect("root")
+        .id;
+    let committee = repo
+        .create(
+            org(Some(root), "财政局机关党委", OrgLevel::PartyCommittee),
+            &meta,
+        )
+        .await
+        .expect("committee")
+        .id;
+    let general = repo
+        .create(
+            org(Some(committee), "第一党总支", OrgLevel::GeneralBranch),
+            &meta,
+        )
+        .await
+        .expect("general branch")
+        .id;
+    let branch = repo
+        .create(org(Some(general), "第一党支部", OrgLevel::Branch), &meta)
+        .await
+        .expect("branch")
+        .id;
+    let elsewhere = repo
+        .create(
+            org(Some(root), "税务局机关党委", OrgLevel::PartyCommittee),
+            &meta,
+        )
+        .await
+        .expect("elsewhere")
+        .id;
+    // (approving committee, accepted?)
+    let table = [
+        (committee, true),
+        (root, true),
+        (general, false),
+        (branch, false),
+        (elsewhere, false),
+        (999_999, false),
+    ];
+    for (approver, accepted) in table {
+        let mut record = AdmissionRecord::new(
+            AdmissionPerson {
+                name: format!("申请人{approver}"),
+                birth_date: d("2000-01-01"),
+                branch_id: OrgId(branch),
+                mobile: false,
+            },
+            d("2026-06-01"),
+        );
+        record.approving_committee = Some(OrgId(approver));
+        let before = repo
+            .backend()
+            .chain_head()
+            .await
+            .expect("head")
+            .map(|head| head.seq);
+        match repo.create(record, &meta).await {
+            Ok(_) => assert!(accepted, "approver {approver} was accepted"),
+            Err(StorageError::Invalid(errors)) => {
+                assert!(!accepted, "approver {approver} was refused: {errors:?}");
+                assert_eq!(errors.errors[0].field, "approving_committee");
+                assert_eq!(
+                    errors.errors[0].code,
+                    "RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY"
+                );
+                assert!(errors.errors[0].message_zh.contains("第二十二条"));
+                let after = repo
+                    .backend()
+                    .chain_head()
+                    .await
+                    .expect("head")
+                    .map(|head| head.seq);
+                assert_eq!(before, after, "nothing written");
+            }
+            Err(other) => panic!("approver {approver}: {other}"),
+        }
+    }
+}

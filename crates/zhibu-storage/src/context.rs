@@ -491,6 +491,51 @@ impl ContextCheck for AdmissionRecord {
                 standing: &standing,
             },
         )?;
+        // 细则 第二十二条: 预备党员必须由党委审批 — a 党委 (or 工委) above the branch, never a 党总支.
+        if let Some(committee) = self.approving_committee {
+            let rule = "RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY";
+            let day = self
+                .admission_approval
+                .as_ref()
+                .map_or(self.application_received_on, |approval| approval.decided_on);
+            let cited = zhibu_core::admission::citation(
+                rule,
+                zhibu_core::admission::AdmissionRuleSet::in_force_on(day),
+            );
+            let approver = load_org(tx, committee).await?;
+            let fits = approver.as_ref().is_some_and(|(approver_row, approver)| {
+                row.org_path.starts_with(&approver_row.org_path)
+                    && row.org_path != approver_row.org_path
+                    && matches!(
+                        approver.level,
+                        OrgLevel::PartyCommittee | OrgLevel::WorkingCommittee
+                    )
+            });
+            if !fits {
+                let what_zh = approver.as_ref().map_or_else(
+                    || format!("党组织{committee}不存在"),
+                    |(_, org)| format!("{}是{}", org.name, org.level.name_zh()),
+                );
+                let what_en = approver.as_ref().map_or_else(
+                    || format!("organization {committee} does not exist"),
+                    |(_, org)| format!("{} is a {:?}", org.name, org.level),
+                );
+                return Err(StorageError::Invalid(ValidationErrors::single(
+                    zhibu_core::FieldError::new(
+                        "approving_committee",
+                        rule,
+                        format!(
+                            "预备党员必须由本支部上级的党委审批，{what_zh}{}",
+                            cited.suffix_zh()
+                        ),
+                        format!(
+                            "a probationary member is approved by a Party committee above the branch; {what_en} {}",
+                            cited.suffix_en()
+                        ),
+                    ),
+                )));
+            }
+        }
         Ok(row.org_path)
     }
 }

@@ -514,3 +514,111 @@ async fn the_election_page_shows_each_round_with_the_threshold_and_members_are_k
         assert!(!page.body.contains("张发展"));
     }
 }
+
+#[tokio::test]
+async fn a_secret_ballot_on_a_shared_device_takes_each_voter_once_and_stores_only_the_register_and_totals()
+ {
+    let app = app(11).await;
+    let secretary = app.secretary().await;
+    let meeting = app.world.meeting.0;
+    let mut open = admission_vote(&app, 0, 0);
+    open[2] = ("method", "device".into());
+    let page = app
+        .post(&secretary, &format!("/meetings/{meeting}/votes"), &open)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let ballot_box = format!("/meetings/{meeting}/ballot-box");
+    assert_eq!(page.headers[header::LOCATION], ballot_box.as_str());
+    assert_eq!(
+        app.votes_stored().await,
+        0,
+        "nothing is stored while the box is open"
+    );
+    // Eleven present: eight yes, two no, one abstains, in an order that is not the id order.
+    let choices = [
+        "no", "yes", "yes", "abstain", "yes", "yes", "no", "yes", "yes", "yes", "yes",
+    ];
+    for (index, choice) in choices.iter().enumerate() {
+        let voter = app.world.voters[10 - index];
+        let page = app
+            .post(
+                &secretary,
+                &format!("{ballot_box}/cast"),
+                &[
+                    ("voter", voter.0.to_string()),
+                    ("choice", (*choice).to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+    // No one votes twice; someone absent does not vote in the room.
+    let twice = app
+        .post(
+            &secretary,
+            &format!("{ballot_box}/cast"),
+            &[
+                ("voter", app.world.voters[3].0.to_string()),
+                ("choice", "no".into()),
+            ],
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        twice.body.contains("already voted") || twice.body.contains("已经投过票"),
+        "{}",
+        twice.body
+    );
+    let absent = app
+        .post(
+            &secretary,
+            &format!("{ballot_box}/cast"),
+            &[
+                ("voter", app.world.voters[15].0.to_string()),
+                ("choice", "yes".into()),
+            ],
+        )
+        .await;
+    assert_eq!(absent.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let screen = app.get(&secretary, &ballot_box).await;
+    assert!(screen.body.contains("11 / 11"), "{}", screen.body);
+    assert!(
+        !screen.body.contains("赞成 8"),
+        "the screen shows no running totals"
+    );
+    let closed = app
+        .post(&secretary, &format!("{ballot_box}/close"), &[])
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let location = closed.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let result = app.get(&secretary, &location).await;
+    assert!(
+        result.body.contains("id=\"vote-verdict\">未通过<"),
+        "8 yes of 20 expected: {}",
+        result.body
+    );
+    // One version, the voters in id order, the totals.
+    let votes = app
+        .backend
+        .list(&RecordQuery::all(RecordKind::Vote))
+        .await
+        .expect("votes");
+    assert_eq!(votes.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&votes[0].body).expect("json");
+    let expected: Vec<i64> = app.world.voters[..11].iter().map(|id| id.0).collect();
+    assert_eq!(body["voted"], json!(expected));
+    assert_eq!(body["in_room"], json!({ "yes": 8, "no": 2, "abstain": 1 }));
+    let history = app
+        .world
+        .repo
+        .history(RecordKind::Vote, votes[0].id)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+    // The box is gone once stored.
+    let after = app.get(&secretary, &ballot_box).await;
+    assert!(after.body.contains("没有正在进行的投票"));
+}

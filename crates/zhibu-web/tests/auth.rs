@@ -2534,11 +2534,14 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     // read and written by its officers and the staff above it, never by members.
                     ("GET", "/admission-records/{id}")
                     | ("GET", "/meetings/{id}/votes")
+                    | ("GET", "/meetings/{id}/ballot-box")
                     | ("GET", "/votes/{id}")
                     | ("GET", "/elections/{id}") => {
                         let id = match route.path {
                             "/admission-records/{id}" => side.record(Area::AdmissionRecords),
-                            "/meetings/{id}/votes" => side.record(Area::Meetings),
+                            "/meetings/{id}/votes" | "/meetings/{id}/ballot-box" => {
+                                side.record(Area::Meetings)
+                            }
                             "/votes/{id}" => side.record(Area::Votes),
                             _ => side.record(Area::Elections),
                         };
@@ -2556,9 +2559,16 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         };
                         targets.push((route.path.replace("{id}", &id.to_string()), expect));
                     }
-                    ("POST", "/admission-records/{id}/steps") | ("POST", "/meetings/{id}/votes") => {
+                    ("POST", "/admission-records/{id}/steps")
+                    | ("POST", "/meetings/{id}/votes")
+                    | ("POST", "/meetings/{id}/ballot-box/cast")
+                    | ("POST", "/meetings/{id}/ballot-box/close") => {
                         let (id, redirect) = if route.path == "/meetings/{id}/votes" {
                             (side.record(Area::Meetings), "/votes/".to_string())
+                        } else if route.path.starts_with("/meetings/{id}/ballot-box") {
+                            // No ballot box is open on this meeting: back to its votes.
+                            let id = side.record(Area::Meetings);
+                            (id, format!("/meetings/{id}/votes"))
                         } else {
                             let id = side.record(Area::AdmissionRecords);
                             (id, format!("/admission-records/{id}?saved=1"))
@@ -2624,6 +2634,11 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 ("date", "2026-02-20"),
                                 ("people", &side.members[0].to_string()),
                             ]),
+                            "/meetings/{id}/ballot-box/cast" => fields(&[
+                                ("voter", &side.members[0].to_string()),
+                                ("choice", "yes"),
+                            ]),
+                            "/meetings/{id}/ballot-box/close" => Vec::new(),
                             "/meetings/{id}/votes" => fields(&[
                                 ("question", "general"),
                                 ("subject", &format!("表决事项{serial}")),

@@ -309,6 +309,10 @@ pub struct AdmissionRecord {
     /// (17)
     #[serde(default)]
     pub admission_approval: Option<Approval>,
+    /// The Party committee with the authority to approve (具有审批权限的基层党委), named from the
+    /// pre-review on: it must be a 党委 (or 工委) above the branch, never a 党总支 (第二十二条).
+    #[serde(default)]
+    pub approving_committee: Option<OrgId>,
     /// (18)
     #[serde(default)]
     pub approval_filed_on: Option<NaiveDate>,
@@ -364,6 +368,7 @@ impl AdmissionRecord {
             admission_vote: None,
             upper_talk: None,
             admission_approval: None,
+            approving_committee: None,
             approval_filed_on: None,
             assigned_to_group_on: None,
             oath_on: None,

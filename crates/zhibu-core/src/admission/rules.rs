@@ -211,6 +211,14 @@ const RULE_TEXTS: &[RuleText] = &[
         in_2014: UNKNOWN_2014,
     },
     RuleText {
+        id: "RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY",
+        article_zh: "第二十二条",
+        article_en: "art. 22",
+        quote_zh: "预备党员必须由党委审批。",
+        quote_en: "Probationary members must be approved by a Party committee (not a general branch, a temporary Party organization or a leading Party group).",
+        in_2014: UNKNOWN_2014,
+    },
+    RuleText {
         id: "RECRUIT.APPROVAL.WITHIN_3_MONTHS",
         article_zh: "第二十五条",
         article_en: "art. 25",

@@ -432,7 +432,7 @@ const PAGES: [RouteSpec; 16] = [
 ];
 
 /// The admission, vote and election pages (issue 5), in the order the page router adds them.
-const ADMISSION_VOTE_PAGES: [RouteSpec; 8] = [
+const ADMISSION_VOTE_PAGES: [RouteSpec; 11] = [
     form(
         "GET",
         "/branches/{id}/admissions",
@@ -469,6 +469,27 @@ const ADMISSION_VOTE_PAGES: [RouteSpec; 8] = [
         Target::Item,
     ),
     form("GET", "/votes/{id}", Area::Votes, Action::Read, Target::Item),
+    form(
+        "GET",
+        "/meetings/{id}/ballot-box",
+        Area::Votes,
+        Action::Create,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/meetings/{id}/ballot-box/cast",
+        Area::Votes,
+        Action::Create,
+        Target::Item,
+    ),
+    form(
+        "POST",
+        "/meetings/{id}/ballot-box/close",
+        Area::Votes,
+        Action::Create,
+        Target::Item,
+    ),
     form(
         "GET",
         "/branches/{id}/elections",

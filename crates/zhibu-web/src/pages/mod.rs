@@ -75,6 +75,9 @@ pub fn routes() -> RecordingRouter {
         .get("/meetings/{id}/votes", votes::meeting_votes)
         .post("/meetings/{id}/votes", votes::record_vote)
         .get("/votes/{id}", votes::view_vote)
+        .get("/meetings/{id}/ballot-box", votes::ballot_box)
+        .post("/meetings/{id}/ballot-box/cast", votes::cast_ballot)
+        .post("/meetings/{id}/ballot-box/close", votes::close_ballot_box)
         .get("/branches/{id}/elections", elections::branch_elections)
         .get("/elections/{id}", elections::view_election)
 }
@@ -82,7 +85,11 @@ pub fn routes() -> RecordingRouter {
 /// Every page route. Merged into the application router beside the JSON API.
 pub fn router() -> Router<AppState> {
     let cache = Arc::new(FindingsCache::new());
-    routes().into_router().layer(Extension(cache))
+    routes()
+        .into_router()
+        .layer(Extension(cache))
+        // Secret ballots open on a shared device (issue 5): in memory only until closed.
+        .layer(Extension(Arc::new(votes::OpenBallots::default())))
 }
 
 /// What every page shows around its content: the header with navigation, the account, the

@@ -6,7 +6,9 @@
 //! what.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -17,7 +19,7 @@ use zhibu_core::rules::Ratio;
 use zhibu_core::vote_records::{
     BallotMethod, VoteId, VoteQuestion, VoteRecord, WrittenOpinionReceipt,
 };
-use zhibu_core::voting::{Tally, VoteDecision, VoteEntitlement, cite};
+use zhibu_core::voting::{BallotBox, Choice, Tally, VoteDecision, VoteEntitlement, cite};
 use zhibu_core::{FieldError, Meeting, MeetingId, MeetingKind, Member, MemberId, RecordKind};
 use zhibu_storage::{ChangeMeta, StorageError};
 
@@ -311,6 +313,11 @@ fn vote_from_form(
         "hands" => BallotMethod::ShowOfHands,
         _ => BallotMethod::SecretBallot,
     };
+    if field(fields, "method") == "device" {
+        // Nothing is cast yet: the box opens empty and those present vote one by one.
+        errors
+            .retain(|error: &FieldError| !matches!(error.field.as_str(), "yes" | "no" | "abstain"));
+    }
     let date = loaded.meeting.body.held_on;
     let time = NaiveTime::parse_from_str(field(fields, "opened_at").trim(), "%H:%M")
         .unwrap_or_else(|_| NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
@@ -363,6 +370,7 @@ fn vote_from_form(
 
 pub async fn record_vote(
     State(state): State<AppState>,
+    Extension(open_ballots): Extension<Arc<OpenBallots>>,
     principal: Principal,
     headers: HeaderMap,
     uri: Uri,
@@ -382,13 +390,35 @@ pub async fn record_vote(
             lang.field_message(error)
         )
     };
-    let record = match vote_from_form(&fields, &loaded) {
+    let mut record = match vote_from_form(&fields, &loaded) {
         Ok(record) => record,
         Err(errors) => {
             let messages = errors.iter().map(describe).collect();
             return render_meeting_votes(&state, &context, &principal, loaded, messages).await;
         }
     };
+    if field(&fields, "method") == "device" {
+        // A secret ballot on this device: the box opens empty, in memory only.
+        record.voted.clear();
+        record.in_room = Tally::default();
+        if let Err(errors) = zhibu_core::Record::validate(&record) {
+            let messages = errors.errors.iter().map(describe).collect();
+            return render_meeting_votes(&state, &context, &principal, loaded, messages).await;
+        }
+        let entitlement =
+            VoteEntitlement::from_voters(record.opened_at.date(), record.entitled.iter().copied());
+        open_ballots.open(
+            loaded.meeting.id,
+            OpenVote {
+                ballot_box: BallotBox::open(entitlement, Tally::default()),
+                record,
+            },
+        );
+        return Ok(see_other(&format!(
+            "/meetings/{}/ballot-box",
+            loaded.meeting.id
+        )));
+    }
     match state
         .repository
         .create(record, &ChangeMeta::by(&principal.login))
@@ -617,4 +647,302 @@ pub async fn view_vote(
         arithmetic: lines,
     };
     Ok(html(StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------------------------------------
+// A secret ballot on one shared device. The open box lives only in this server's memory: each
+// choice is folded into the tally as it is cast and the voter goes into the register, nothing
+// pairs the two, and nothing reaches storage until the box is closed. A box not closed before the
+// server stops is lost, and the vote is taken again.
+// ---------------------------------------------------------------------------------------------
+
+/// A vote being taken on a shared device: the record as it will be stored (without its totals)
+/// and the open box.
+pub struct OpenVote {
+    record: VoteRecord,
+    ballot_box: BallotBox<Choice>,
+}
+
+/// The open boxes, one per meeting at most.
+#[derive(Default)]
+pub struct OpenBallots {
+    boxes: Mutex<HashMap<i64, OpenVote>>,
+}
+
+impl OpenBallots {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, OpenVote>> {
+        self.boxes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn open(&self, meeting: i64, vote: OpenVote) {
+        self.lock().insert(meeting, vote);
+    }
+}
+
+struct VoterOption {
+    id: MemberId,
+    name: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "vote_device.html")]
+struct BallotBoxPage {
+    chrome: Chrome,
+    meeting_id: i64,
+    branch_id: i64,
+    branch_name: String,
+    open: bool,
+    question: String,
+    cast: u32,
+    present: usize,
+    waiting: Vec<VoterOption>,
+    errors: Vec<String>,
+}
+
+async fn render_ballot_box(
+    state: &AppState,
+    context: &PageContext,
+    loaded: &MeetingContext,
+    open_ballots: &OpenBallots,
+    errors: Vec<String>,
+    received: bool,
+) -> Result<Response, PageError> {
+    let lang = context.lang;
+    let mut people = HashMap::new();
+    let (open, question, cast, present, waiting) = {
+        let boxes = open_ballots.lock();
+        match boxes.get(&loaded.meeting.id) {
+            None => (false, String::new(), 0, 0, Vec::new()),
+            Some(vote) => {
+                for candidate in vote.record.question.candidates() {
+                    people.insert(*candidate, String::new());
+                }
+                (
+                    true,
+                    String::new(),
+                    vote.ballot_box.ballots_returned(),
+                    vote.record.present.len(),
+                    vote.record
+                        .present
+                        .iter()
+                        .filter(|id| !vote.ballot_box.has_voted(**id))
+                        .map(|id| VoterOption {
+                            id: *id,
+                            name: loaded
+                                .names
+                                .get(id)
+                                .cloned()
+                                .unwrap_or_else(|| id.to_string()),
+                        })
+                        .collect(),
+                )
+            }
+        }
+    };
+    for (candidate, name) in people.iter_mut() {
+        if let Ok(record) = state.repository.get::<AdmissionRecord>(*candidate).await {
+            *name = record.body.person.name;
+        }
+    }
+    let question = if open {
+        let boxes = open_ballots.lock();
+        boxes
+            .get(&loaded.meeting.id)
+            .map(|vote| question_label(lang, &vote.record.question, &people))
+            .unwrap_or(question)
+    } else {
+        question
+    };
+    let mut chrome = context.chrome(context.tr().ballot_box_title);
+    if received {
+        chrome.notice = Some(context.tr().ballot_received.to_string());
+    }
+    let page = BallotBoxPage {
+        chrome,
+        meeting_id: loaded.meeting.id,
+        branch_id: loaded.meeting.body.org_id.0,
+        branch_name: loaded.branch_name.clone(),
+        open,
+        question,
+        cast,
+        present,
+        waiting,
+        errors,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(html(status, &page))
+}
+
+pub async fn ballot_box(
+    State(state): State<AppState>,
+    Extension(open_ballots): Extension<Arc<OpenBallots>>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let loaded = meeting_context(&state, &context, &principal, &id, Action::Create).await?;
+    let received = super::query_value(&super::query_pairs(&uri), "received").is_some();
+    render_ballot_box(
+        &state,
+        &context,
+        &loaded,
+        &open_ballots,
+        Vec::new(),
+        received,
+    )
+    .await
+}
+
+pub async fn cast_ballot(
+    State(state): State<AppState>,
+    Extension(open_ballots): Extension<Arc<OpenBallots>>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let lang = context.lang;
+    let fields = form_fields(&body);
+    check_csrf(&context, &principal, &fields)?;
+    let loaded = meeting_context(&state, &context, &principal, &id, Action::Create).await?;
+    let voter = field(&fields, "voter").parse::<i64>().ok().map(MemberId);
+    let choice = match field(&fields, "choice") {
+        "yes" => Some(Choice::Yes),
+        "no" => Some(Choice::No),
+        "abstain" => Some(Choice::Abstain),
+        _ => None,
+    };
+    let outcome = {
+        let mut boxes = open_ballots.lock();
+        match boxes.get_mut(&loaded.meeting.id) {
+            None => return Ok(see_other(&format!("/meetings/{}/votes", loaded.meeting.id))),
+            Some(vote) => match (voter, choice) {
+                (Some(voter), Some(choice)) if vote.record.present.contains(&voter) => vote
+                    .ballot_box
+                    .cast(voter, choice)
+                    .map_err(|errors| errors.errors),
+                (Some(_), Some(_)) => Err(vec![FieldError::new(
+                    "voter",
+                    "not_present",
+                    "只有实到的有表决权党员可以在会场投票",
+                    "only voting members present may vote in the room",
+                )]),
+                (None, _) => Err(vec![FieldError::new(
+                    "voter",
+                    "required",
+                    "请选择投票人",
+                    "choose the voter",
+                )]),
+                (_, None) => Err(vec![FieldError::new(
+                    "choice",
+                    "required",
+                    "请选择赞成、反对或弃权",
+                    "choose yes, no or abstain",
+                )]),
+            },
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(see_other(&format!(
+            "/meetings/{}/ballot-box?received=1",
+            loaded.meeting.id
+        ))),
+        Err(errors) => {
+            let messages = errors
+                .iter()
+                .map(|error| {
+                    format!(
+                        "{}{}{}",
+                        error.field,
+                        context.tr().colon,
+                        lang.field_message(error)
+                    )
+                })
+                .collect();
+            render_ballot_box(&state, &context, &loaded, &open_ballots, messages, false).await
+        }
+    }
+}
+
+pub async fn close_ballot_box(
+    State(state): State<AppState>,
+    Extension(open_ballots): Extension<Arc<OpenBallots>>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let lang = context.lang;
+    let fields = form_fields(&body);
+    check_csrf(&context, &principal, &fields)?;
+    let loaded = meeting_context(&state, &context, &principal, &id, Action::Create).await?;
+    let record = {
+        let boxes = open_ballots.lock();
+        match boxes.get(&loaded.meeting.id) {
+            None => return Ok(see_other(&format!("/meetings/{}/votes", loaded.meeting.id))),
+            Some(vote) => {
+                let closed = vote.ballot_box.closed_copy();
+                VoteRecord {
+                    voted: closed.voters_who_voted,
+                    in_room: closed.tally,
+                    ..vote.record.clone()
+                }
+            }
+        }
+    };
+    match state
+        .repository
+        .create(record, &ChangeMeta::by(&principal.login))
+        .await
+    {
+        Ok(saved) => {
+            // Stored: the box is gone, with the only copy of its running totals.
+            open_ballots.lock().remove(&loaded.meeting.id);
+            let path = state
+                .repository
+                .org_path(saved.body.org_id)
+                .await
+                .map_err(|error| PageError::storage(lang, error))?;
+            super::audit_change(
+                &state,
+                &principal,
+                "create",
+                RecordKind::Vote.as_str(),
+                saved.id,
+                &path,
+                serde_json::json!({ "meeting_id": saved.body.meeting_id, "method": "secret_ballot_on_device" }),
+            )
+            .await;
+            Ok(see_other(&format!("/votes/{}", saved.id)))
+        }
+        Err(StorageError::Invalid(errors)) => {
+            // The box stays open: nothing was written and no ballot is lost.
+            let messages = errors
+                .errors
+                .iter()
+                .map(|error| {
+                    format!(
+                        "{}{}{}",
+                        error.field,
+                        context.tr().colon,
+                        lang.field_message(error)
+                    )
+                })
+                .collect();
+            render_ballot_box(&state, &context, &loaded, &open_ballots, messages, false).await
+        }
+        Err(other) => Err(PageError::storage(lang, other)),
+    }
 }
