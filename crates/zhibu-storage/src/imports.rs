@@ -129,14 +129,17 @@ impl Repository {
             ));
         }
         let created_at = self.now().trunc_subsecs(6);
+        // Seal the personal fields first, on every core: it needs no database.
+        let bodies = self.seal_all(&import.records)?;
         let mut tx = self.backend().begin().await?;
         let mut head = tx.chain_head().await?;
         let first_seq = head.as_ref().map_or(1, |head| head.seq + 1);
         let mut written = 0usize;
+        let mut bodies = bodies.into_iter();
         for chunk in import.records.chunks(WRITE_CHUNK) {
             let mut rows = Vec::with_capacity(chunk.len());
             let mut entries = Vec::with_capacity(chunk.len());
-            for (record, _) in chunk {
+            for ((record, _), body) in chunk.iter().zip(bodies.by_ref()) {
                 let entered_at = record.entered_at.trunc_subsecs(6);
                 let row = RecordRow {
                     id: record.id,
@@ -147,7 +150,7 @@ impl Repository {
                     deleted: false,
                     first_entered_at: entered_at,
                     last_changed_at: entered_at,
-                    body: self.seal_text(record.personal_fields, record.body.clone())?,
+                    body,
                 };
                 let (seq, previous_hash) = match &head {
                     Some(head) => (head.seq + 1, head.hash.clone()),
@@ -210,6 +213,36 @@ impl Repository {
         }
         tx.commit().await?;
         Ok(batch)
+    }
+
+    /// The records' bodies with their personal fields sealed, in order, computed in parallel.
+    fn seal_all(&self, records: &[(TrustedRecord, i64)]) -> Result<Vec<String>, StorageError> {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let part = records.len().div_ceil(threads).max(1);
+        let parts: Vec<Result<Vec<String>, StorageError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = records
+                .chunks(part)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(record, _)| {
+                                self.seal_text(record.personal_fields, record.body.clone())
+                            })
+                            .collect::<Result<Vec<String>, StorageError>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().expect("a sealing thread panicked"))
+                .collect()
+        });
+        let mut bodies = Vec::with_capacity(records.len());
+        for part in parts {
+            bodies.extend(part?);
+        }
+        Ok(bodies)
     }
 
     /// Import batches, newest first.

@@ -203,9 +203,7 @@ impl Repository {
         }
         let mut value: serde_json::Value =
             serde_json::from_str(&text).map_err(StorageError::database)?;
-        let before = value.clone();
-        seal_personal(&mut value, fields, self.data_key.as_deref())?;
-        if value == before {
+        if !seal_personal(&mut value, fields, self.data_key.as_deref())? {
             // Nothing personal in it: keep the text exactly as serialized.
             return Ok(text);
         }

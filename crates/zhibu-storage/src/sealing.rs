@@ -341,11 +341,13 @@ fn slot<'a>(body: &'a mut Value, path: &str) -> Option<(&'a mut Map<String, Valu
 
 /// Seals the personal `fields` of a body: each present, non-null, not yet sealed value is
 /// replaced by its sealed value. Without a key, a body holding personal data is refused.
+/// Returns whether anything was sealed.
 pub fn seal_personal(
     body: &mut Value,
     fields: &[&str],
     key: Option<&DataKey>,
-) -> Result<(), SealingError> {
+) -> Result<bool, SealingError> {
+    let mut sealed = false;
     for field in fields {
         let Some((object, name)) = slot(body, field) else {
             continue;
@@ -360,8 +362,9 @@ pub fn seal_personal(
             field: field.to_string(),
         })?;
         *value = key.seal(field, value);
+        sealed = true;
     }
-    Ok(())
+    Ok(sealed)
 }
 
 /// Opens the sealed personal `fields` of a body in place.
