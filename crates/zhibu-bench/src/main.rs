@@ -644,7 +644,7 @@ async fn serve_load(
     ));
     let drill = format!("/committees/{tenant}/findings?year={year}");
     runs.push((
-        "root committee drill page (the city's open findings, first 200)".to_string(),
+        "root committee drill page (the city's open findings, first 50)".to_string(),
         Arc::new(move |_, _| drill.clone()),
     ));
     let one_committee = committee_path(committees[0]);
