@@ -514,9 +514,88 @@ fn planned_event(planned: &PlannedMeeting, options: &FeedOptions) -> Event {
     event
 }
 
+/// A meeting that was held and is on record, to show in a feed beside the obligations. Zhibu keeps
+/// no plans of meetings yet ([`PlannedMeeting`] is for when it does), so a feed's meetings are the
+/// recorded ones: a subscriber sees when the branch met and opens the record from the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedMeeting {
+    /// The meeting record's id; it becomes the UID's local part.
+    pub record_id: i64,
+    pub org_name: String,
+    pub kinds: Vec<MeetingKind>,
+    pub on: NaiveDate,
+    #[serde(default)]
+    pub place: String,
+    /// The absolute address of the meeting's page.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A recorded meeting as an all-day event on the day it was held, with the UID
+/// `meeting-<record id>@<domain>`, stable across fetches and amendments.
+pub fn recorded_meeting_event(meeting: &RecordedMeeting, options: &FeedOptions) -> Event {
+    let kinds_zh: Vec<&str> = meeting.kinds.iter().map(|kind| kind.name_zh()).collect();
+    let kinds_en: Vec<&str> = meeting.kinds.iter().map(|kind| kind.name_en()).collect();
+    let summary = format!(
+        "已召开：{}（{}） / Held: {} ({})",
+        kinds_zh.join("、"),
+        meeting.org_name,
+        kinds_en.join(" and "),
+        meeting.org_name
+    );
+    let mut event = Event::all_day(
+        format!("meeting-{}@{}", meeting.record_id, options.uid_domain),
+        meeting.on,
+        summary,
+    );
+    let mut description = format!("会议记录 / Meeting record: {}", meeting.record_id);
+    if !meeting.place.is_empty() {
+        description.push_str(&format!("\n地点 / Place: {}", meeting.place));
+    }
+    event.description = description;
+    event.url = meeting.url.clone().or_else(|| options.page_url.clone());
+    event.categories = vec!["会议记录 Meeting on record".to_string()];
+    event
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recorded_meeting_is_an_event_on_its_day_named_by_its_record() {
+        let event = recorded_meeting_event(
+            &RecordedMeeting {
+                record_id: 345,
+                org_name: "机关第一党支部".into(),
+                kinds: vec![MeetingKind::ThemedPartyDay, MeetingKind::PartyLecture],
+                on: NaiveDate::from_ymd_opt(2026, 3, 12).expect("date"),
+                place: "党员活动室".into(),
+                url: Some("https://zhibu.example.org/meetings/345".into()),
+            },
+            &FeedOptions {
+                uid_domain: "zhibu.example.org".into(),
+                page_url: None,
+            },
+        );
+        assert_eq!(event.uid, "meeting-345@zhibu.example.org");
+        assert_eq!(
+            (event.start, event.written_end()),
+            (
+                NaiveDate::from_ymd_opt(2026, 3, 12).expect("date"),
+                NaiveDate::from_ymd_opt(2026, 3, 13).expect("date")
+            )
+        );
+        assert_eq!(
+            event.summary,
+            "已召开：主题党日、党课（机关第一党支部） / Held: themed Party day and Party lecture (机关第一党支部)"
+        );
+        assert!(event.description.contains("地点 / Place: 党员活动室"));
+        assert_eq!(
+            event.url.as_deref(),
+            Some("https://zhibu.example.org/meetings/345")
+        );
+    }
 
     #[test]
     fn escaping_covers_the_four_specials_and_drops_controls() {

@@ -49,7 +49,7 @@ use crate::engine::{EvidenceRecord, Snapshot};
 
 /// The thresholds of the facts. Every field has a default; a settings file may name only the ones
 /// it changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegularityParameters {

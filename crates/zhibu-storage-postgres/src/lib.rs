@@ -5,6 +5,8 @@
 //! writer validated against is still true when it commits. Record ids come from a sequence.
 
 mod accounts;
+// Calendar feed tokens (migration 6).
+mod feeds;
 // Stored findings and the postings index (migration 5).
 mod findings;
 // Reminders: inbox, deliveries, channel choices and group bots (migration 7).
@@ -44,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "stored_findings",
         include_str!("../migrations/0005_stored_findings.sql"),
+    ),
+    (
+        6,
+        "calendar_feeds",
+        include_str!("../migrations/0006_calendar_feeds.sql"),
     ),
     (
         7,
@@ -635,6 +642,10 @@ impl Backend for PostgresBackend {
     }
 
     fn notifications(&self) -> Option<&dyn zhibu_storage::NotificationStore> {
+        Some(self)
+    }
+
+    fn calendar_feeds(&self) -> Option<&dyn zhibu_storage::CalendarFeedStore> {
         Some(self)
     }
 }

@@ -370,6 +370,15 @@ async fn accounts_sessions_and_audit() {
     .await;
 }
 
+/// Calendar feed tokens (issue 7, migration 6).
+#[tokio::test]
+async fn calendar_feed_tokens() {
+    on_postgres(LATEST, |backend| {
+        zhibu_storage::feeds::suite::calendar_feed_tokens(store(backend))
+    })
+    .await;
+}
+
 // What follows is particular to PostgreSQL.
 
 /// A database that a newer build has migrated further is refused rather than written to.

@@ -8,6 +8,8 @@
 //! slip a version in between a writer's read of the chain head and its commit.
 
 mod accounts;
+// Calendar feed tokens (migration 6).
+mod feeds;
 // Stored findings and the postings index (migration 5).
 mod findings;
 // Reminders: inbox, deliveries, channel choices and group bots (migration 7).
@@ -52,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "stored_findings",
         include_str!("../migrations/0005_stored_findings.sql"),
+    ),
+    (
+        6,
+        "calendar_feeds",
+        include_str!("../migrations/0006_calendar_feeds.sql"),
     ),
     (
         7,
@@ -610,6 +617,10 @@ impl Backend for SqliteBackend {
     }
 
     fn notifications(&self) -> Option<&dyn zhibu_storage::NotificationStore> {
+        Some(self)
+    }
+
+    fn calendar_feeds(&self) -> Option<&dyn zhibu_storage::CalendarFeedStore> {
         Some(self)
     }
 }

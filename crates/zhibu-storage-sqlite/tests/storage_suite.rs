@@ -331,6 +331,15 @@ async fn accounts_sessions_and_audit() {
     .await;
 }
 
+/// Calendar feed tokens (issue 7, migration 6).
+#[tokio::test]
+async fn calendar_feed_tokens() {
+    on_sqlite(LATEST, |backend| {
+        zhibu_storage::feeds::suite::calendar_feed_tokens(store(backend))
+    })
+    .await;
+}
+
 // What follows is particular to SQLite.
 
 /// Instants are text that sorts: RFC 3339 UTC with exactly six fractional digits.

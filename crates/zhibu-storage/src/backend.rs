@@ -206,6 +206,11 @@ pub trait Backend: Send + Sync {
         None
     }
 
+    /// The same database's calendar feed tokens (migration 6), if it keeps them.
+    fn calendar_feeds(&self) -> Option<&dyn crate::CalendarFeedStore> {
+        None
+    }
+
     /// The same database's reminders: inbox, deliveries, channel choices and group bots
     /// (migration 7), if it keeps them.
     fn notifications(&self) -> Option<&dyn crate::NotificationStore> {

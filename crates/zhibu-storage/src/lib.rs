@@ -18,6 +18,8 @@ mod backend;
 pub mod ballot_suite;
 mod context;
 mod error;
+// Calendar feed tokens (issue 7, migration 6).
+pub mod feeds;
 mod hashing;
 mod imports;
 pub mod notify;
@@ -34,6 +36,7 @@ pub use backend::*;
 // that `Repository::create` and `amend` put on them.
 pub use context::ContextCheck;
 pub use error::StorageError;
+pub use feeds::{CalendarFeedRow, CalendarFeedStore, NewCalendarFeed, calendar_feed_store};
 pub use hashing::{GENESIS_HASH, version_hash};
 pub use imports::{ChangedSince, ImportBatch, ImportProgress, NewImport, Provenance};
 pub use notify::NotificationStore;

@@ -77,6 +77,10 @@ pub struct AppState {
     /// Reminder channels found misconfigured or unreachable (SMTP, group bots), shared with the
     /// scheduler of `zhibu-notify`; shown on `/healthz` and `/admin/deliveries`.
     pub channel_problems: zhibu_storage::notify::ChannelProblems,
+    /// The thresholds of the regularity (常态化) facts, above all the late-entry threshold: a
+    /// server setting (`zhibu serve --late-entry-days`, default 30), the same for every org, so
+    /// that a committee's branches are read alike (issue 7; see ARCHITECTURE.md).
+    pub regularity: zhibu_core::regularity::RegularityParameters,
 }
 
 impl AppState {
@@ -90,7 +94,17 @@ impl AppState {
             auth: AuthSettings::default(),
             unknown_logins: Arc::new(Mutex::new(auth::handlers::UnknownLoginFailures::default())),
             channel_problems: zhibu_storage::notify::ChannelProblems::default(),
+            regularity: zhibu_core::regularity::RegularityParameters::default(),
         }
+    }
+
+    /// The thresholds of the regularity facts (`zhibu serve --late-entry-days`).
+    pub fn with_regularity(
+        mut self,
+        regularity: zhibu_core::regularity::RegularityParameters,
+    ) -> AppState {
+        self.regularity = regularity;
+        self
     }
 
     pub fn with_auth(mut self, auth: AuthSettings) -> AppState {

@@ -938,7 +938,11 @@ async fn walk_one(
             check(allowed_inside, &answer, what);
             answer
         }
-        Target::Branch | Target::Committee | Target::Member => {
+        Target::Branch
+        | Target::Committee
+        | Target::Member
+        | Target::OwnFeed
+        | Target::FeedToken => {
             panic!("{what}: a page's target in the API walk; the page walk covers it")
         }
         Target::Nothing => {
@@ -2235,6 +2239,11 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
     let mut serial = 0;
     let routes = zhibu_web::auth::routes::outside_the_api();
     for route in &routes {
+        if route.target == zhibu_web::auth::routes::Target::FeedToken {
+            // Public by token (issue 7): walked with every actor's feeds, revoked and made-up ones.
+            calls += walk_calendar_feeds(&world, &actors, &sides).await;
+            continue;
+        }
         if route.public {
             // Routes anyone may call hold no records; they answer the same without a session.
             let (uri, expect) = match (route.method, route.path) {
@@ -2294,6 +2303,48 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         .await,
                     PageExpect::Invalid("当前密码不正确".into()),
                 )),
+                // Calendar feeds (issue 7): every account manages its own; making and fetching
+                // feeds is walked with the feed route below.
+                ("GET", "/account/calendars") => Some((
+                    world
+                        .send("GET", "/account/calendars", Some(session), &[], "")
+                        .await,
+                    PageExpect::Shows("id=\"existing-heading\"".into()),
+                )),
+                ("POST", "/account/calendars") => {
+                    let refused = world
+                        .post_form(
+                            "/account/calendars",
+                            Some(session),
+                            &fields(&[("subject", "member")]),
+                            false,
+                        )
+                        .await;
+                    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+                    Some((
+                        world
+                            .post_form(
+                                "/account/calendars",
+                                Some(session),
+                                &fields(&[("subject", "committee:1")]),
+                                true,
+                            )
+                            .await,
+                        PageExpect::Invalid("请选择可以订阅的日历".into()),
+                    ))
+                }
+                ("POST", "/account/calendars/{id}/revoke") => {
+                    let refused = world
+                        .post_form("/account/calendars/1/revoke", Some(session), &[], false)
+                        .await;
+                    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+                    Some((
+                        world
+                            .post_form("/account/calendars/999999/revoke", Some(session), &[], true)
+                            .await,
+                        PageExpect::NotFound,
+                    ))
+                }
                 ("GET", "/admin/audit") => Some((
                     world
                         .send("GET", "/admin/audit", Some(session), &[], "")
@@ -2476,7 +2527,9 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         };
                         targets.push((format!("/members/{id}/statements"), expect));
                     }
-                    ("GET", "/committees/{id}") | ("GET", "/committees/{id}/findings") => {
+                    ("GET", "/committees/{id}")
+                    | ("GET", "/committees/{id}/findings")
+                    | ("GET", "/committees/{id}/regularity") => {
                         let suffix = route.path.trim_start_matches("/committees/{id}");
                         let sees_committee = actor.is_administrator()
                             || (is_home && actor.role == Role::CommitteeStaff);
@@ -3048,4 +3101,149 @@ async fn the_password_page_shows_every_problem_next_to_its_field_in_the_chosen_l
     }
     // Nothing changed: the one-time password still signs in.
     world.session("sun", &one_time).await;
+}
+
+/// The value of the input with `id` on a page.
+fn input_with_id(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no #{id}: {html}"));
+    let rest = &html[start..];
+    let value = rest.find("value=\"").expect("a value") + "value=\"".len();
+    rest[value..].split('"').next().expect("closing quote").to_string()
+}
+
+/// The calendar feed route, public by token (issue 7): made-up and malformed tokens answer 404;
+/// every actor makes the feeds it may (its own as a member, its branch's if it reads findings),
+/// cannot make one of a branch outside its scope, fetches each without a session (a calendar that
+/// shows nothing of the other side), revokes it, and then gets 404.
+async fn walk_calendar_feeds(world: &World, actors: &[PageActor], sides: &[PageSide]) -> usize {
+    let mut calls = 0;
+    for uri in [
+        format!("/feeds/{}.ics", "0".repeat(64)),
+        format!("/feeds/{}", "a".repeat(64)),
+        "/feeds/x.ics".to_string(),
+    ] {
+        let answer = world.send("GET", &uri, None, &[], "").await;
+        check_page(
+            &PageExpect::NotFound,
+            &answer,
+            &format!("GET {uri} signed out"),
+            None,
+            None,
+            None,
+        );
+        calls += 1;
+    }
+    for actor in actors {
+        let home = &sides[actor.home];
+        let away = &sides[1 - actor.home];
+        let away_for_actor = (!actor.is_administrator()).then_some(away);
+        let reads_findings = actor.policy(Area::Findings, Action::Read) != Access::Denied;
+        // A branch outside the scope is refused (the administrator's scope is everything).
+        let outside = world
+            .post_form(
+                "/account/calendars",
+                Some(&actor.session),
+                &fields(&[("subject", &format!("branch:{}", away.side.branch))]),
+                true,
+            )
+            .await;
+        let expect = if actor.is_administrator() {
+            PageExpect::Shows("/feeds/".into())
+        } else {
+            PageExpect::Invalid("请选择可以订阅的日历".into())
+        };
+        check_page(
+            &expect,
+            &outside,
+            &format!("a feed of the other side's branch as {}", actor.login),
+            Some(actor),
+            None,
+            None,
+        );
+        calls += 1;
+        let mut subjects = Vec::new();
+        if actor.member.is_some() {
+            subjects.push("member".to_string());
+        }
+        if reads_findings {
+            subjects.push(format!("branch:{}", home.side.branch));
+        }
+        for subject in subjects {
+            let what = format!("the {subject} feed of {}", actor.login);
+            let created = world
+                .post_form(
+                    "/account/calendars",
+                    Some(&actor.session),
+                    &fields(&[("subject", &subject)]),
+                    true,
+                )
+                .await;
+            check_page(
+                &PageExpect::Shows("/feeds/".into()),
+                &created,
+                &what,
+                Some(actor),
+                None,
+                away_for_actor,
+            );
+            let url = input_with_id(&created.text, "feed-url");
+            let path = &url[url.find("/feeds/").expect("a feed path")..];
+            let feed = world.send("GET", path, None, &[], "").await;
+            check_page(
+                &PageExpect::Shows("BEGIN:VCALENDAR".into()),
+                &feed,
+                &format!("GET {what} signed out"),
+                Some(actor),
+                None,
+                away_for_actor,
+            );
+            assert_eq!(
+                feed.headers[header::CONTENT_TYPE],
+                "text/calendar; charset=utf-8",
+                "{what}"
+            );
+            if subject.starts_with("branch:") {
+                assert!(
+                    feed.text.contains(&home.branch_name()),
+                    "{what}: {}",
+                    feed.text
+                );
+            }
+            let row = "<tr id=\"feed-";
+            let id: i64 = created.text
+                [created.text.find(row).expect("a feed row") + row.len()..]
+                .split('"')
+                .next()
+                .and_then(|digits| digits.parse().ok())
+                .expect("the feed's id");
+            let revoked = world
+                .post_form(
+                    &format!("/account/calendars/{id}/revoke"),
+                    Some(&actor.session),
+                    &[],
+                    true,
+                )
+                .await;
+            check_page(
+                &PageExpect::RedirectTo("/account/calendars?revoked=1".into()),
+                &revoked,
+                &format!("revoke {what}"),
+                Some(actor),
+                None,
+                None,
+            );
+            let gone = world.send("GET", path, None, &[], "").await;
+            check_page(
+                &PageExpect::NotFound,
+                &gone,
+                &format!("GET {what} after revoking it"),
+                None,
+                None,
+                None,
+            );
+            calls += 3;
+        }
+    }
+    calls
 }

@@ -52,6 +52,11 @@ enum Command {
         /// 提醒：SMTP、每日时间等 / reminders: SMTP, daily time and the rest
         #[command(flatten)]
         notify: remind::NotifyArgs,
+        /// 补录标准：活动后满多少天才录入算补录（常态化情况，默认30）/ a record entered this many days
+        /// or more after its event is a late entry on the regularity pages (default 30)
+        #[arg(long, env = "ZHIBU_LATE_ENTRY_DAYS", default_value_t = 30,
+              value_parser = clap::value_parser!(u32).range(1..=366))]
+        late_entry_days: u32,
     },
     /// 账号管理 / manage accounts
     Account {
@@ -377,6 +382,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             listen,
             demo,
             secure_cookies,
+            late_entry_days,
             notify,
         } => {
             let repository = repository(&cli.database_url).await?;
@@ -412,8 +418,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 secure_cookies,
                 ..zhibu_web::AuthSettings::default()
             };
-            let state =
-                zhibu_web::AppState::new(repository, Arc::new(today_in_china)).with_auth(auth);
+            let state = zhibu_web::AppState::new(repository, Arc::new(today_in_china))
+                .with_auth(auth)
+                .with_regularity(zhibu_core::regularity::RegularityParameters {
+                    late_entry_days,
+                    ..zhibu_core::regularity::RegularityParameters::default()
+                });
             // The reminder scheduler runs beside the server; its channel problems show on
             // /healthz and /admin/deliveries.
             let channel_problems = zhibu_storage::notify::ChannelProblems::default();

@@ -53,6 +53,10 @@ pub enum Area {
     Accounts,
     /// One's own session: who am I, my CSRF token, my password.
     OwnAccount,
+    /// One's own calendar feeds (日历订阅): every account makes, lists and revokes its own; what
+    /// a feed may show is what its owner may read (a branch's findings, their own records), checked
+    /// at every fetch.
+    CalendarFeeds,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -158,6 +162,9 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::Accounts, Action::Amend, [S, D, D, D, D]),
     (Area::OwnAccount, Action::Read, [S, S, S, S, S]),
     (Area::OwnAccount, Action::Amend, [S, S, S, S, S]),
+    (Area::CalendarFeeds, Action::Read, [S, S, S, S, S]),
+    (Area::CalendarFeeds, Action::Create, [S, S, S, S, S]),
+    (Area::CalendarFeeds, Action::Delete, [S, S, S, S, S]),
 ];
 
 fn role_index(role: Role) -> usize {
@@ -206,7 +213,10 @@ mod tests {
         for (area, action, row) in POLICY {
             if *area == Area::Statements {
                 assert!(row.iter().all(|access| *access == Access::Own));
-            } else if *action != Action::Read && *area != Area::OwnAccount {
+            } else if *action != Action::Read
+                // Calendar feeds are the account's own, like its password: not records.
+                && !matches!(*area, Area::OwnAccount | Area::CalendarFeeds)
+            {
                 assert_eq!(row[4], Access::Denied, "{area:?} {action:?}");
             }
         }

@@ -34,6 +34,16 @@ pub enum Target {
     Committee,
     /// A member by id in the path, for something only that member may do (state their case).
     Member,
+    /// One of the signed-in account's own calendar feeds by id (revoking it): another account's
+    /// feed answers 404 like one that does not exist.
+    OwnFeed,
+    /// A calendar feed by the secret token in its path (`/feeds/<token>.ics`). Public in that it
+    /// needs no session, but not open: the token is the credential. It names its owner's account,
+    /// and each fetch is authorized as that account now (its role and scope as they stand), so a
+    /// feed never shows what its owner could not open; unknown, revoked and no-longer-permitted
+    /// tokens all answer 404. The authorization walk fetches such a route with tokens of every
+    /// role's accounts, inside and outside their scope, and with revoked and made-up tokens.
+    FeedToken,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,6 +516,53 @@ const ADMISSION_VOTE_PAGES: [RouteSpec; 11] = [
     ),
 ];
 
+/// The regularity pages and the calendar feeds (issue 7), in the order the page router adds them.
+const REGULARITY_AND_CALENDAR_PAGES: [RouteSpec; 6] = [
+    form(
+        "GET",
+        "/branches/{id}/regularity",
+        Area::Findings,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/committees/{id}/regularity",
+        Area::Findings,
+        Action::Read,
+        Target::Committee,
+    ),
+    form(
+        "GET",
+        "/account/calendars",
+        Area::CalendarFeeds,
+        Action::Read,
+        Target::Nothing,
+    ),
+    form(
+        "POST",
+        "/account/calendars",
+        Area::CalendarFeeds,
+        Action::Create,
+        Target::Nothing,
+    ),
+    form(
+        "POST",
+        "/account/calendars/{id}/revoke",
+        Area::CalendarFeeds,
+        Action::Delete,
+        Target::OwnFeed,
+    ),
+    // Public by token: see `Target::FeedToken`.
+    public(form(
+        "GET",
+        "/feeds/{token}",
+        Area::CalendarFeeds,
+        Action::Read,
+        Target::FeedToken,
+    )),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -529,6 +586,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(DUES_REPORTS)
     .chain(OTHERS)
     .chain(PAGES)
+    .chain(REGULARITY_AND_CALENDAR_PAGES)
     .chain(ADMISSION_VOTE_PAGES)
     .collect()
 }

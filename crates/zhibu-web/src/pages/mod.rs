@@ -26,6 +26,9 @@ mod home;
 pub mod i18n;
 mod meetings;
 mod members;
+// Regularity (常态化) pages and calendar feeds (issue 7).
+mod calendars;
+mod regularity;
 mod talks;
 mod workspace;
 // Admission pipelines, votes and elections (issue 5).
@@ -68,6 +71,13 @@ pub fn routes() -> RecordingRouter {
         .get("/members/{id}", members::member_page)
         .post("/members/{id}/statements", members::state_case)
         .get("/admin/audit", audit_page::audit_page)
+        // Regularity pages and calendar feeds (issue 7).
+        .get("/branches/{id}/regularity", regularity::branch_regularity)
+        .get("/committees/{id}/regularity", regularity::committee_regularity)
+        .get("/account/calendars", calendars::calendars_page)
+        .post("/account/calendars", calendars::create_feed)
+        .post("/account/calendars/{id}/revoke", calendars::revoke_feed)
+        .get("/feeds/{token}", calendars::feed)
         // Admission pipelines, votes and elections (issue 5).
         .get("/branches/{id}/admissions", admissions::overview)
         .get("/admission-records/{id}", admissions::pipeline)
@@ -90,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .layer(Extension(cache))
         // Secret ballots open on a shared device (issue 5): in memory only until closed.
         .layer(Extension(Arc::new(votes::OpenBallots::default())))
+        .layer(Extension(Arc::new(regularity::RegularityCache::new())))
 }
 
 /// What every page shows around its content: the header with navigation, the account, the
@@ -103,6 +114,8 @@ pub struct Chrome {
     pub switch_href: String,
     pub asset_version: &'static str,
     pub notice: Option<String>,
+    /// The page's own path without its query (`/committees/5`), for links to pages below it.
+    pub path: String,
 }
 
 pub struct UserChrome {
@@ -171,6 +184,7 @@ impl PageContext {
             switch_href: format!("/lang/{}?back={switch_target}", self.lang.other().code()),
             asset_version: assets::version(),
             notice: None,
+            path: path.to_string(),
         }
     }
 
@@ -205,6 +219,7 @@ fn navigation(lang: Lang, principal: &Principal, current_path: &str) -> Vec<NavL
     if principal.role == Role::Administrator {
         add("/admin/audit".to_string(), tr.nav_audit);
     }
+    add("/account/calendars".to_string(), tr.nav_calendars);
     add("/account/password".to_string(), tr.nav_password);
     links
 }
