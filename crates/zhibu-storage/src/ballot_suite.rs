@@ -96,7 +96,11 @@ pub struct Meeting20 {
 pub const VOTE_DAY: &str = "2026-06-20";
 
 pub async fn meeting_of_20(backend: Arc<dyn Backend>, present: usize) -> Meeting20 {
-    let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 6, 20, 6, 0, 0).unwrap());
+    let clock = TestClock::at(
+        Utc.with_ymd_and_hms(2026, 6, 20, 6, 0, 0)
+            .single()
+            .expect("a fixed instant"),
+    );
     let repo = Repository::new(backend, Arc::new(Catalogue::national().expect("catalogue")))
         .with_clock(clock);
     let meta = ChangeMeta::by("secretary");

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use zhibu_core::calendar::add_months;
 use zhibu_core::vote_records::{ElectionId, ElectionRecord};
-use zhibu_core::voting::{ElectionNextStep, MORE_THAN_FOUR_FIFTHS, MORE_THAN_HALF, cite};
+use zhibu_core::voting::{ElectionNextStep, MORE_THAN_FOUR_FIFTHS, cite};
 use zhibu_core::{CommitteeTerm, MemberId, OrgId};
 
 use super::admissions::{branch_of, guard, member_names};
@@ -356,7 +356,6 @@ pub async fn view_election(
             }
         })
         .collect();
-    let _ = MORE_THAN_HALF;
     let page = ElectionPage {
         chrome: context.chrome(context.tr().election_title),
         branch_id: election.body.org_id,

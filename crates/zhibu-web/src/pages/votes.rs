@@ -484,8 +484,6 @@ fn comparison_line(
     let (operator, word_zh, word_en) = match ratio.comparison {
         zhibu_core::rules::Comparison::MoreThan => (">", "超过", "more than"),
         zhibu_core::rules::Comparison::AtLeast => ("≥", "以上（含本数）", "at least"),
-        #[allow(unreachable_patterns)]
-        _ => ("?", "", ""),
     };
     let bound_numerator = u64::from(whole) * u64::from(ratio.numerator);
     let bound = if bound_numerator % u64::from(ratio.denominator.max(1)) == 0 {
