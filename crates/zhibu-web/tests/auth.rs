@@ -2408,7 +2408,8 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     | ("GET", "/branches/{id}/regularity")
                     | ("GET", "/branches/{id}/meetings/new")
                     | ("GET", "/branches/{id}/admissions")
-                    | ("GET", "/branches/{id}/elections") => {
+                    | ("GET", "/branches/{id}/elections")
+                    | ("GET", "/branches/{id}/dues") => {
 
                         let (area, action) = (route.area, route.action);
                         let expect = if actor.is_administrator() {
@@ -2641,6 +2642,94 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         };
                         targets.push((route.path.replace("{id}", &id.to_string()), expect));
                     }
+                    // Dues pages (issue 4): the branch's officers and the staff above record payments
+                    // and declarations; a member reads only their own ledger.
+                    ("POST", "/branches/{id}/dues/payments")
+                    | ("POST", "/branches/{id}/dues/declarations") => {
+                        let expect = if actor.is_administrator()
+                            || (is_home
+                                && !matches!(
+                                    actor.policy(route.area, route.action),
+                                    Access::Denied | Access::Own
+                                ))
+                        {
+                            PageExpect::RedirectTo(format!("/branches/{}/dues?", side.branch))
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            PageExpect::Refused
+                        };
+                        targets.push((route.path.replace("{id}", &side.branch.to_string()), expect));
+                    }
+                    ("GET", "/members/{id}/dues") => {
+                        // The side's ledger record is the member account's own member.
+                        let id = side.record(Area::DuesLedgers);
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Shows(page_side.branch_name())
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            match actor.policy(route.area, route.action) {
+                                Access::Denied => PageExpect::Refused,
+                                Access::Own if actor.member != Some(id) => PageExpect::NotFound,
+                                _ => PageExpect::Shows(page_side.branch_name()),
+                            }
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
+                    // Downloads (pages::exports): officers and staff in their subtree; members
+                    // export nothing (403 where they could read the thing, 404 where not).
+                    ("GET", path) if path.starts_with("/branches/{id}/exports/") => {
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Download(export_type(path))
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else if actor.policy(Area::Exports, Action::Read) == Access::Denied {
+                            PageExpect::Forbidden
+                        } else {
+                            PageExpect::Download(export_type(path))
+                        };
+                        targets.push((path.replace("{id}", &side.branch.to_string()), expect));
+                    }
+                    ("GET", "/meetings/{id}/record.pdf" | "/meetings/{id}/record.docx") => {
+                        let id = side.record(Area::Meetings);
+                        let concerns_actor = actor
+                            .member
+                            .is_some_and(|member| side.members[..3].contains(&member));
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Download(export_type(route.path))
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            match actor.policy(Area::Meetings, Action::Read) {
+                                Access::Denied => PageExpect::NotFound,
+                                Access::Own if !concerns_actor => PageExpect::NotFound,
+                                _ if actor.policy(Area::Exports, Action::Read)
+                                    == Access::Denied =>
+                                {
+                                    PageExpect::Forbidden
+                                }
+                                _ => PageExpect::Download(export_type(route.path)),
+                            }
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
+                    ("GET", "/admission-records/{id}/record.pdf") => {
+                        let id = side.record(Area::AdmissionRecords);
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Download(export_type(route.path))
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else if actor.policy(Area::AdmissionRecords, Action::Read)
+                            == Access::Denied
+                            || actor.policy(Area::Exports, Action::Read) == Access::Denied
+                        {
+                            PageExpect::Forbidden
+                        } else {
+                            PageExpect::Download(export_type(route.path))
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
                     (method, path) => {
                         panic!(
                             "the page walk does not know {method} {path}; add what each role may do there"
@@ -2710,6 +2799,23 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 ),
                                 ("reason", "经批准顺延"),
                                 ("back", "year=2026"),
+                            ]),
+                            "/branches/{id}/dues/payments" => fields(&[
+                                ("member_id", &side.members[0].to_string()),
+                                ("amount", "15.00"),
+                                ("months_covered", "2026-06"),
+                                ("paid_on", "2026-06-10"),
+                                ("method", "cash"),
+                                ("month", "2026-06"),
+                                ("idempotency_key", &format!("walk-{serial}")),
+                            ]),
+                            "/branches/{id}/dues/declarations" => fields(&[
+                                ("member_id", &side.members[0].to_string()),
+                                ("category", "salaried"),
+                                ("monthly_base", "3000.00"),
+                                ("effective_month", "2026-06"),
+                                ("month", "2026-06"),
+                                ("idempotency_key", &format!("walk-{serial}")),
                             ]),
                             other => panic!("no form for {other}"),
                         };

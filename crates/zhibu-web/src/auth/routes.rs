@@ -159,6 +159,38 @@ const INCOME_DECLARATIONS: [RouteSpec; 6] =
 const DUES_PAYMENTS: [RouteSpec; 6] = record_area!(Area::DuesPayments, "/dues-payments");
 const DUES_RELIEFS: [RouteSpec; 6] = record_area!(Area::DuesReliefs, "/dues-reliefs");
 const DUES_POLICIES: [RouteSpec; 6] = record_area!(Area::DuesPolicies, "/dues-policies");
+/// The dues pages (issue 4), in the order the page router adds them.
+const DUES_PAGES: [RouteSpec; 4] = [
+    form(
+        "GET",
+        "/branches/{id}/dues",
+        Area::DuesCollection,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "POST",
+        "/branches/{id}/dues/payments",
+        Area::DuesPayments,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "POST",
+        "/branches/{id}/dues/declarations",
+        Area::IncomeDeclarations,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/members/{id}/dues",
+        Area::DuesLedgers,
+        Action::Read,
+        Target::Member,
+    ),
+];
+
 /// The dues reports (issue 4): a branch's monthly collection, a member's ledger.
 const DUES_REPORTS: [RouteSpec; 2] = [
     api(
@@ -588,6 +620,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(PAGES)
     .chain(REGULARITY_AND_CALENDAR_PAGES)
     .chain(ADMISSION_VOTE_PAGES)
+    .chain(DUES_PAGES)
     .collect()
 }
 

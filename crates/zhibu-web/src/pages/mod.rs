@@ -19,6 +19,8 @@ mod assets;
 mod audit_page;
 mod charts;
 mod dashboard;
+// Dues pages (issue 4).
+mod dues;
 pub mod evaluation;
 mod findings_view;
 mod forms;
@@ -78,6 +80,11 @@ pub fn routes() -> RecordingRouter {
         .post("/account/calendars", calendars::create_feed)
         .post("/account/calendars/{id}/revoke", calendars::revoke_feed)
         .get("/feeds/{token}", calendars::feed)
+        // Dues (issue 4).
+        .get("/branches/{id}/dues", dues::branch_dues)
+        .post("/branches/{id}/dues/payments", dues::record_payment)
+        .post("/branches/{id}/dues/declarations", dues::record_declaration)
+        .get("/members/{id}/dues", dues::member_dues)
         // Admission pipelines, votes and elections (issue 5).
         .get("/branches/{id}/admissions", admissions::overview)
         .get("/admission-records/{id}", admissions::pipeline)
