@@ -267,14 +267,16 @@ impl Columns {
     }
 }
 
-fn map_columns(
-    table: &Table,
-) -> (
+/// The mapped columns, the recognised (letter, heading, field), the ignored (letter, heading) and
+/// the problems with the heading row.
+type MappedColumns = (
     Columns,
     Vec<(String, String, Field)>,
     Vec<(String, String)>,
     Vec<ImportError>,
-) {
+);
+
+fn map_columns(table: &Table) -> MappedColumns {
     let mut index = HashMap::new();
     let mut recognised = Vec::new();
     let mut ignored = Vec::new();
@@ -384,16 +386,13 @@ async fn branches(repository: &Repository, target: Target) -> Result<Branches, I
         }
     }
     // The root itself is not in its own `list` page when it is the top (its path is its own).
-    if !by_id.contains_key(&root.0) {
+    if let std::collections::hash_map::Entry::Vacant(slot) = by_id.entry(root.0) {
         let org = repository.get::<Org>(root).await.map_err(storage_error)?;
         by_name
             .entry(org.body.name.trim().to_string())
             .or_default()
             .push(root.0);
-        by_id.insert(
-            root.0,
-            (org.body.name.clone(), scope_path.clone(), org.body),
-        );
+        slot.insert((org.body.name.clone(), scope_path.clone(), org.body));
     }
     if let Some(id) = fixed {
         let (name, _, org) = &by_id[&id];

@@ -94,7 +94,14 @@ async fn csv_in_utf8_with_and_without_bom_and_gbk_imports_with_provenance_and_se
         let mut file = |from: u32| {
             let mut rows = vec![headings()];
             for n in from..from + 3 {
-                let row = row(n, if n % 2 == 0 { BRANCH } else { OTHER_BRANCH });
+                let row = row(
+                    n,
+                    if n.is_multiple_of(2) {
+                        BRANCH
+                    } else {
+                        OTHER_BRANCH
+                    },
+                );
                 ids.push(row[4].clone());
                 phones.push(row[10].clone());
                 rows.push(row);

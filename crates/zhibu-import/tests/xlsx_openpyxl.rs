@@ -143,7 +143,11 @@ async fn an_xlsx_written_by_openpyxl_imports_and_the_wrong_sheet_and_a_password_
             .parse()
             .expect("n");
         let expected = row(n, "");
-        let sex = if n % 2 == 0 { Sex::Female } else { Sex::Male };
+        let sex = if n.is_multiple_of(2) {
+            Sex::Female
+        } else {
+            Sex::Male
+        };
         assert_eq!(member.body.sex, sex);
         assert_eq!(
             member

@@ -81,7 +81,11 @@ pub fn headings() -> Vec<String> {
 
 /// One valid row for member number `n` of branch `branch`.
 pub fn row(n: u32, branch: &str) -> Vec<String> {
-    let sex = if n % 2 == 0 { Sex::Female } else { Sex::Male };
+    let sex = if n.is_multiple_of(2) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
     let birth = date(1970 + (n % 30) as i32, 1 + n % 12, 1 + n % 28);
     vec![
         format!("测试党员{n}"),
