@@ -185,7 +185,10 @@ impl Reminders {
             Ok(store) => match store.channel_configs().await {
                 Ok(configs) => {
                     for config in configs.iter().filter(|config| config.enabled) {
-                        if let Some((zh, en)) = webhook_url_problem(&config.webhook_url) {
+                        let url = self
+                            .open("webhook_url", &config.webhook_url)
+                            .unwrap_or_else(|error| error);
+                        if let Some((zh, en)) = webhook_url_problem(&url) {
                             found.push(ChannelProblem {
                                 channel: format!("{}:{}", config.kind.as_str(), config.id),
                                 message_zh: format!("群机器人“{}”：{zh}", config.name),
@@ -318,10 +321,12 @@ impl Reminders {
         let now = self.repository.now();
         for reminder in reminders {
             let account_id = reminder.account_id;
-            if !preferences.contains_key(&account_id) {
-                preferences.insert(account_id, store.preferences(account_id).await?);
-            }
-            let choice = &preferences[&account_id];
+            let choice = match preferences.entry(account_id) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(store.preferences(account_id).await?)
+                }
+            };
             let mut deliveries = Vec::new();
             let key_tail = format!("{}|{}", reminder.item_key, reminder.day);
             if choice.email_enabled
@@ -348,7 +353,15 @@ impl Reminders {
             }
             let channels = deliveries
                 .iter()
-                .map(|delivery| (delivery.channel, delivery.destination.clone()))
+                .map(|delivery| {
+                    let shown = match delivery.channel {
+                        ChannelKind::Email => self
+                            .open("email", &delivery.destination)
+                            .unwrap_or_else(|error| error),
+                        _ => delivery.destination.clone(),
+                    };
+                    (delivery.channel, shown)
+                })
                 .collect();
             let item = NewInboxItem {
                 account_id,
@@ -445,6 +458,11 @@ impl Reminders {
         Ok(report)
     }
 
+    /// A secret as stored (sealed with the data key, when the database has one), opened.
+    fn open(&self, field: &str, stored: &str) -> Result<String, String> {
+        zhibu_storage::notify::open_text(self.repository.data_key(), field, stored)
+    }
+
     async fn send(&self, store: &dyn NotificationStore, delivery: &Delivery) -> Result<(), String> {
         let item = store
             .inbox_item(delivery.inbox_item_id)
@@ -474,7 +492,10 @@ impl Reminders {
         };
         match delivery.channel {
             ChannelKind::Email => match &self.email {
-                Some(channel) => channel.send(&delivery.destination, &message).await,
+                Some(channel) => {
+                    let address = self.open("email", &delivery.destination)?;
+                    channel.send(&address, &message).await
+                }
                 None => Err(if self.settings.smtp.is_some() {
                     "SMTP设置有误，见管理页 / the SMTP settings are wrong: see the administrators' page".into()
                 } else {
@@ -495,18 +516,17 @@ impl Reminders {
                 if !config.enabled {
                     return Err("群机器人已停用 / the group bot was turned off".into());
                 }
+                let webhook_url = self.open("webhook_url", &config.webhook_url)?;
                 if delivery.channel == ChannelKind::Wecom {
-                    client
-                        .post(&config.webhook_url, &wecom_payload(&message))
-                        .await
+                    client.post(&webhook_url, &wecom_payload(&message)).await
                 } else {
                     let url = match &config.secret {
                         Some(secret) if !secret.is_empty() => dingtalk_signed_url(
-                            &config.webhook_url,
-                            secret,
+                            &webhook_url,
+                            &self.open("secret", secret)?,
                             self.repository.now().timestamp_millis(),
                         ),
-                        _ => config.webhook_url.clone(),
+                        _ => webhook_url,
                     };
                     client.post(&url, &dingtalk_payload(&message)).await
                 }

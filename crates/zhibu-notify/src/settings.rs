@@ -195,8 +195,10 @@ impl NotifySettings {
             message_zh: format!("配置文件有误：{error}"),
             message_en: format!("the configuration file is not valid: {error}"),
         })?;
-        let mut settings = NotifySettings::default();
-        settings.smtp = file.smtp;
+        let mut settings = NotifySettings {
+            smtp: file.smtp,
+            ..NotifySettings::default()
+        };
         if let Some(text) = file.daily_at {
             settings.daily_at = parse_daily_at("daily_at", &text)?;
         }

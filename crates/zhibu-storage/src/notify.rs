@@ -295,3 +295,319 @@ pub trait NotificationStore: Send + Sync {
     /// Turns a group bot on or off (a bot is never deleted: its deliveries refer to it).
     async fn set_channel_enabled(&self, id: i64, enabled: bool) -> Result<(), StorageError>;
 }
+
+/// Seals a secret (a webhook URL with its token, a signing secret, an e-mail address) with the
+/// database's data key when it has one: the text stored is then the sealed JSON value
+/// (`crate::sealing`), bound to `field`. Without a key the clear text is stored.
+pub fn seal_text(key: Option<&crate::sealing::DataKey>, field: &str, clear: &str) -> String {
+    match key {
+        Some(key) => key.seal(field, &serde_json::Value::from(clear)).to_string(),
+        None => clear.to_string(),
+    }
+}
+
+/// Opens what [`seal_text`] stored. Clear text (stored before a key was configured) comes back
+/// as it is; a sealed value without the key, with another key, or altered is an error that says
+/// so in both languages.
+pub fn open_text(
+    key: Option<&crate::sealing::DataKey>,
+    field: &str,
+    stored: &str,
+) -> Result<String, String> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(stored) else {
+        return Ok(stored.to_string());
+    };
+    if !crate::sealing::is_sealed(&value) {
+        return Ok(stored.to_string());
+    }
+    let Some(key) = key else {
+        return Err(crate::sealing::SealingError::NoKey {
+            field: field.to_string(),
+        }
+        .to_string());
+    };
+    let clear = key.open(field, &value).map_err(|error| error.to_string())?;
+    clear
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{field}：密文内容不是文本 / {field}: the sealed value is not text"))
+}
+
+/// The behaviour both databases' [`NotificationStore`] must show, run by
+/// `crates/zhibu-notify/tests/store_suite.rs` on SQLite and on PostgreSQL.
+pub mod suite {
+    use std::sync::Arc;
+
+    use chrono::{Duration, NaiveDate, TimeZone, Utc};
+
+    use super::*;
+    use crate::{Backend, NewAccount};
+
+    fn item(account_id: i64, key: &str, day: NaiveDate) -> NewInboxItem {
+        NewInboxItem {
+            account_id,
+            item_key: key.to_string(),
+            day,
+            org_id: 7,
+            subject_zh: "【支部提醒】主题党日".into(),
+            subject_en: "[Zhibu] themed Party day".into(),
+            body_zh: "尚未开展".into(),
+            body_en: "not yet held".into(),
+            link_path: "/branches/7".into(),
+            created_at: Utc
+                .with_ymd_and_hms(2026, 3, 24, 0, 0, 0)
+                .single()
+                .expect("instant"),
+        }
+    }
+
+    fn email(account_id: i64, key: &str, day: NaiveDate) -> NewDelivery {
+        NewDelivery {
+            channel: ChannelKind::Email,
+            destination: "wang@example.org".into(),
+            channel_config_id: None,
+            dedup_key: format!("email:{account_id}|{key}|{day}"),
+        }
+    }
+
+    async fn account(backend: &dyn Backend, login: &str) -> i64 {
+        backend
+            .accounts()
+            .create_account(&NewAccount {
+                login: login.into(),
+                display_name: login.into(),
+                password_hash: "$argon2id$x".into(),
+                role: "branch_secretary".into(),
+                scope_org_id: Some(7),
+                member_id: None,
+                must_change_password: false,
+                created_at: Utc::now(),
+            })
+            .await
+            .expect("account")
+            .id
+    }
+
+    /// Runs every check on a freshly migrated database.
+    pub async fn run(backend: Arc<dyn Backend>) {
+        let store = backend
+            .notifications()
+            .expect("the backend keeps reminders");
+        let first = account(backend.as_ref(), "first").await;
+        let second = account(backend.as_ref(), "second").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 24).expect("day");
+
+        // Once per account × item × day, enforced by the database, also under concurrency.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let backend = backend.clone();
+            tasks.push(tokio::spawn(async move {
+                let store = backend.notifications().expect("store");
+                store
+                    .record_reminder(&item(first, "A", day), &[email(first, "A", day)])
+                    .await
+                    .expect("record")
+            }));
+        }
+        let mut new = 0;
+        for task in tasks {
+            if task.await.expect("task").is_some() {
+                new += 1;
+            }
+        }
+        assert_eq!(
+            new, 1,
+            "exactly one of eight concurrent writers tells the account"
+        );
+        assert!(
+            store
+                .record_reminder(&item(first, "A", day), &[email(first, "A", day)])
+                .await
+                .expect("again")
+                .is_none()
+        );
+        let next_day = day.succ_opt().expect("day");
+        assert!(
+            store
+                .record_reminder(&item(first, "A", next_day), &[])
+                .await
+                .expect("next day")
+                .is_some()
+        );
+
+        // A group told the same item for two people gets one delivery.
+        let bot = store
+            .create_channel_config(&NewChannelConfig {
+                org_id: 7,
+                kind: ChannelKind::Dingtalk,
+                name: "支部钉钉群".into(),
+                webhook_url: "https://oapi.dingtalk.com/robot/send?access_token=t".into(),
+                secret: Some("SECx".into()),
+                created_by: first,
+                created_at: Utc::now(),
+            })
+            .await
+            .expect("bot");
+        assert_eq!(
+            store.channel_config(bot.id).await.expect("read"),
+            Some(bot.clone())
+        );
+        let group = || NewDelivery {
+            channel: ChannelKind::Dingtalk,
+            destination: bot.name.clone(),
+            channel_config_id: Some(bot.id),
+            dedup_key: format!("group:{}|B|{day}", bot.id),
+        };
+        for account_id in [first, second] {
+            assert!(
+                store
+                    .record_reminder(&item(account_id, "B", day), &[group()])
+                    .await
+                    .expect("record")
+                    .is_some()
+            );
+        }
+        let all = store
+            .search_deliveries(&DeliveryQuery {
+                limit: 100,
+                ..DeliveryQuery::default()
+            })
+            .await
+            .expect("deliveries");
+        assert_eq!(
+            all.len(),
+            2,
+            "one e-mail (A) and one group message (B): {all:?}"
+        );
+
+        // Claims: one sender wins; a failure with a retry is pending again; the last is failed.
+        let now = Utc
+            .with_ymd_and_hms(2026, 3, 24, 1, 0, 0)
+            .single()
+            .expect("instant");
+        let due = store.due_deliveries(now, 10).await.expect("due");
+        assert_eq!(due.len(), 2);
+        let id = due[0].id;
+        assert!(
+            store
+                .claim_delivery(id, now, now + Duration::minutes(5))
+                .await
+                .expect("claim")
+        );
+        assert!(
+            !store
+                .claim_delivery(id, now, now + Duration::minutes(5))
+                .await
+                .expect("claim")
+        );
+        assert_eq!(store.due_deliveries(now, 10).await.expect("due").len(), 1);
+        store
+            .mark_delivery_failed(id, "HTTP 500", now, Some(now + Duration::minutes(1)))
+            .await
+            .expect("failed once");
+        let retried = store.delivery(id).await.expect("read").expect("exists");
+        assert_eq!(
+            (
+                retried.status,
+                retried.attempts,
+                retried.last_error.as_deref()
+            ),
+            (DeliveryStatus::Pending, 1, Some("HTTP 500"))
+        );
+        assert_eq!(retried.next_attempt_at, now + Duration::minutes(1));
+        assert!(
+            store
+                .due_deliveries(now, 10)
+                .await
+                .expect("due")
+                .iter()
+                .all(|d| d.id != id)
+        );
+        let later = now + Duration::minutes(1);
+        assert!(
+            store
+                .claim_delivery(id, later, later + Duration::minutes(5))
+                .await
+                .expect("claim")
+        );
+        store
+            .mark_delivery_failed(id, "HTTP 500", later, None)
+            .await
+            .expect("failed");
+        let failed = store.delivery(id).await.expect("read").expect("exists");
+        assert_eq!(
+            (failed.status, failed.attempts),
+            (DeliveryStatus::Failed, 2)
+        );
+        assert!(failed.finished_at.is_some());
+        let other = due[1].id;
+        assert!(store.claim_delivery(other, now, now).await.expect("claim"));
+        store.mark_delivery_sent(other, now).await.expect("sent");
+        assert_eq!(
+            store
+                .delivery(other)
+                .await
+                .expect("read")
+                .expect("exists")
+                .status,
+            DeliveryStatus::Sent
+        );
+        let failed_only = store
+            .search_deliveries(&DeliveryQuery {
+                status: Some(DeliveryStatus::Failed),
+                limit: 100,
+                ..DeliveryQuery::default()
+            })
+            .await
+            .expect("failed");
+        assert_eq!(failed_only.len(), 1);
+
+        // The inbox: unread counts, and only the account's own items can be marked read.
+        assert_eq!(store.unread_count(first).await.expect("unread"), 3);
+        let second_item = store.inbox(second, 10).await.expect("inbox")[0].id;
+        assert_eq!(
+            store
+                .mark_read(first, Some(second_item), now)
+                .await
+                .expect("mark"),
+            0,
+            "not the first account's item"
+        );
+        assert_eq!(store.unread_count(second).await.expect("unread"), 1);
+        assert_eq!(store.mark_read(first, None, now).await.expect("mark"), 3);
+        assert_eq!(store.unread_count(first).await.expect("unread"), 0);
+        let inbox = store.inbox(first, 10).await.expect("inbox");
+        assert_eq!(inbox.len(), 3);
+        assert!(
+            inbox.windows(2).all(|pair| pair[0].id > pair[1].id),
+            "newest first"
+        );
+        assert_eq!(inbox[0].subject_zh, "【支部提醒】主题党日");
+
+        // Channel choices.
+        assert_eq!(
+            store.preferences(first).await.expect("none yet"),
+            ChannelPreferences {
+                account_id: first,
+                ..ChannelPreferences::default()
+            }
+        );
+        let chosen = ChannelPreferences {
+            account_id: first,
+            email: Some("wang@example.org".into()),
+            email_enabled: true,
+            group_channels: vec![bot.id],
+        };
+        store.set_preferences(&chosen).await.expect("set");
+        assert_eq!(store.preferences(first).await.expect("read"), chosen);
+        let fewer = ChannelPreferences {
+            group_channels: Vec::new(),
+            email_enabled: false,
+            ..chosen
+        };
+        store.set_preferences(&fewer).await.expect("set");
+        assert_eq!(store.preferences(first).await.expect("read"), fewer);
+        store.set_channel_enabled(bot.id, false).await.expect("off");
+        assert!(!store.channel_configs().await.expect("bots")[0].enabled);
+    }
+}
