@@ -14,6 +14,11 @@ pub struct Health {
     pub status: String,
     /// `sqlite` or `postgres`.
     pub database: String,
+    /// Reminder channels that are misconfigured or unreachable (SMTP, group bots), each as
+    /// `channel: 中文 / English`. The service is up regardless: reminders wait in the inbox and
+    /// failed deliveries are retried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_problems: Vec<String>,
 }
 
 /// Reads the head of the record chain: one indexed row, so the check is cheap enough to call
@@ -35,5 +40,17 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiE
     Ok(Json(Health {
         status: "ok".to_string(),
         database: backend.name().to_string(),
+        channel_problems: match state.channel_problems.read() {
+            Ok(problems) => problems.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+        .into_iter()
+        .map(|problem| {
+            format!(
+                "{}: {} / {}",
+                problem.channel, problem.message_zh, problem.message_en
+            )
+        })
+        .collect(),
     }))
 }

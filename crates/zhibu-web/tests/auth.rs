@@ -2345,6 +2345,65 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         PageExpect::NotFound,
                     ))
                 }
+                // Reminders (issue 7): one's own inbox and channel choices, for every role;
+                // group bots for those who run an org; the deliveries page for administrators.
+                ("GET", "/inbox") => Some((
+                    world.send("GET", "/inbox", Some(session), &[], "").await,
+                    PageExpect::Shows("href=\"/settings/notifications\"".into()),
+                )),
+                ("POST", "/inbox/read") => Some((
+                    world.post_form("/inbox/read", Some(session), &[], true).await,
+                    PageExpect::RedirectTo("/inbox".into()),
+                )),
+                ("GET", "/settings/notifications") => Some((
+                    world
+                        .send("GET", "/settings/notifications", Some(session), &[], "")
+                        .await,
+                    PageExpect::Shows("id=\"channel-choices\"".into()),
+                )),
+                ("POST", "/settings/notifications") => Some((
+                    world
+                        .post_form(
+                            "/settings/notifications",
+                            Some(session),
+                            &fields(&[("email", "")]),
+                            true,
+                        )
+                        .await,
+                    PageExpect::RedirectTo("/settings/notifications?saved=1".into()),
+                )),
+                ("POST", "/settings/notifications/groups") => {
+                    let answer = world
+                        .post_form(
+                            "/settings/notifications/groups",
+                            Some(session),
+                            &fields(&[
+                                ("org_id", &inside.branch.to_string()),
+                                ("kind", "wecom"),
+                                ("name", "支部群"),
+                                ("url", "not a url"),
+                            ]),
+                            true,
+                        )
+                        .await;
+                    let expect =
+                        if actor.policy(Area::GroupChannels, Action::Create) == Access::Denied {
+                            PageExpect::Forbidden
+                        } else {
+                            PageExpect::Invalid("https://".into())
+                        };
+                    Some((answer, expect))
+                }
+                ("GET", "/admin/deliveries") => Some((
+                    world
+                        .send("GET", "/admin/deliveries", Some(session), &[], "")
+                        .await,
+                    if actor.policy(Area::Deliveries, Action::Read) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        PageExpect::Shows("id=\"channel-problems\"".into())
+                    },
+                )),
                 ("GET", "/admin/audit") => Some((
                     world
                         .send("GET", "/admin/audit", Some(session), &[], "")

@@ -131,6 +131,8 @@ pub struct Principal {
     pub csrf_token: String,
     /// A reset password must be replaced before anything else is allowed.
     pub must_change_password: bool,
+    /// Unread reminders in the account's inbox (issue 7), for the page header.
+    pub unread_notices: i64,
     /// The client's address, for the audit log, when the server knows it.
     pub ip: Option<String>,
     /// Resolved once when the principal is extracted, so that checks need no database call.

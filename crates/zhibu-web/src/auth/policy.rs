@@ -57,6 +57,13 @@ pub enum Area {
     /// a feed may show is what its owner may read (a branch's findings, their own records), checked
     /// at every fetch.
     CalendarFeeds,
+    /// Group bots (企业微信 / 钉钉 群机器人) of an org, through which reminders reach a group:
+    /// configured by administrators, committee staff and branch secretaries for orgs in their
+    /// subtree. Each person's own channel choices and inbox are `OwnAccount`.
+    GroupChannels,
+    /// Every reminder delivery with its attempts and errors, and the channels' problems: for
+    /// administrators.
+    Deliveries,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -165,6 +172,10 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::CalendarFeeds, Action::Read, [S, S, S, S, S]),
     (Area::CalendarFeeds, Action::Create, [S, S, S, S, S]),
     (Area::CalendarFeeds, Action::Delete, [S, S, S, S, S]),
+    // Reminders (issue 7): group bots are configured for an org by those who run it.
+    (Area::GroupChannels, Action::Read, [S, S, S, D, D]),
+    (Area::GroupChannels, Action::Create, [S, S, S, D, D]),
+    (Area::Deliveries, Action::Read, [S, D, D, D, D]),
 ];
 
 fn role_index(role: Role) -> usize {

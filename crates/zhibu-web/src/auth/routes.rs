@@ -595,6 +595,47 @@ const REGULARITY_AND_CALENDAR_PAGES: [RouteSpec; 6] = [
     )),
 ];
 
+/// Reminders (issue 7): one's inbox and channel choices, group bots, the deliveries page, in the
+/// order the page router adds them.
+const REMINDER_PAGES: [RouteSpec; 6] = [
+    form("GET", "/inbox", Area::OwnAccount, Action::Read, Target::Nothing),
+    form(
+        "POST",
+        "/inbox/read",
+        Area::OwnAccount,
+        Action::Amend,
+        Target::Nothing,
+    ),
+    form(
+        "GET",
+        "/settings/notifications",
+        Area::OwnAccount,
+        Action::Read,
+        Target::Nothing,
+    ),
+    form(
+        "POST",
+        "/settings/notifications",
+        Area::OwnAccount,
+        Action::Amend,
+        Target::Nothing,
+    ),
+    form(
+        "POST",
+        "/settings/notifications/groups",
+        Area::GroupChannels,
+        Action::Create,
+        Target::Nothing,
+    ),
+    form(
+        "GET",
+        "/admin/deliveries",
+        Area::Deliveries,
+        Action::Read,
+        Target::Nothing,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -619,6 +660,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(OTHERS)
     .chain(PAGES)
     .chain(REGULARITY_AND_CALENDAR_PAGES)
+    .chain(REMINDER_PAGES)
     .chain(ADMISSION_VOTE_PAGES)
     .chain(DUES_PAGES)
     .collect()

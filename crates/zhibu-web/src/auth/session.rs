@@ -214,6 +214,11 @@ pub(crate) async fn principal_of(
             Err(error) => return Err(error),
         },
     };
+    // One indexed count, so that every page's header can show the inbox's unread reminders.
+    let unread_notices = match state.repository.backend().notifications() {
+        Some(store) => store.unread_count(account.id).await?,
+        None => 0,
+    };
     Ok(Principal {
         account_id: account.id,
         login: account.login,
@@ -223,6 +228,7 @@ pub(crate) async fn principal_of(
         member_id: account.member_id.map(MemberId),
         csrf_token: session.csrf_token.clone(),
         must_change_password: account.must_change_password,
+        unread_notices,
         ip,
         scope,
     })

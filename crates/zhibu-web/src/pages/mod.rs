@@ -31,6 +31,7 @@ mod members;
 // Regularity (常态化) pages and calendar feeds (issue 7).
 mod calendars;
 mod regularity;
+mod reminders;
 mod talks;
 mod workspace;
 // Admission pipelines, votes and elections (issue 5).
@@ -80,6 +81,13 @@ pub fn routes() -> RecordingRouter {
         .post("/account/calendars", calendars::create_feed)
         .post("/account/calendars/{id}/revoke", calendars::revoke_feed)
         .get("/feeds/{token}", calendars::feed)
+        // Reminders (issue 7): inbox, channel choices, group bots, deliveries.
+        .get("/inbox", reminders::inbox)
+        .post("/inbox/read", reminders::mark_read)
+        .get("/settings/notifications", reminders::settings_page)
+        .post("/settings/notifications", reminders::save_settings)
+        .post("/settings/notifications/groups", reminders::add_group_bot)
+        .get("/admin/deliveries", reminders::deliveries_page)
         // Dues (issue 4).
         .get("/branches/{id}/dues", dues::branch_dues)
         .post("/branches/{id}/dues/payments", dues::record_payment)
@@ -121,6 +129,8 @@ pub struct Chrome {
     pub switch_href: String,
     pub asset_version: &'static str,
     pub notice: Option<String>,
+    /// Unread reminders in the signed-in account's inbox, shown beside the inbox link.
+    pub unread: i64,
     /// The page's own path without its query (`/committees/5`), for links to pages below it.
     pub path: String,
 }
@@ -191,6 +201,10 @@ impl PageContext {
             switch_href: format!("/lang/{}?back={switch_target}", self.lang.other().code()),
             asset_version: assets::version(),
             notice: None,
+            unread: self
+                .principal
+                .as_ref()
+                .map_or(0, |principal| principal.unread_notices),
             path: path.to_string(),
         }
     }
@@ -225,6 +239,10 @@ fn navigation(lang: Lang, principal: &Principal, current_path: &str) -> Vec<NavL
     }
     if principal.role == Role::Administrator {
         add("/admin/audit".to_string(), tr.nav_audit);
+        add(
+            "/admin/deliveries".to_string(),
+            lang.pick("提醒投递", "Deliveries"),
+        );
     }
     add("/account/calendars".to_string(), tr.nav_calendars);
     add("/account/password".to_string(), tr.nav_password);
