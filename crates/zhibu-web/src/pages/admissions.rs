@@ -466,13 +466,16 @@ async fn load(
     })
 }
 
+/// The fields of a refused form and its messages, to show the form again.
+type FormInput<'a> = Option<(&'a [(String, String)], Vec<String>)>;
+
 fn render_pipeline(
     state: &AppState,
     context: &PageContext,
     principal: &Principal,
     loaded: Loaded,
     history: Vec<VersionView>,
-    form: Option<(&[(String, String)], Vec<String>)>,
+    form: FormInput<'_>,
     notice: bool,
 ) -> Result<Response, PageError> {
     let lang = context.lang;
