@@ -1790,6 +1790,17 @@ async fn the_route_table_lists_exactly_the_routes_served_outside_the_api() {
     );
 }
 
+/// The content type an export route answers with, by its extension.
+fn export_type(path: &str) -> &'static str {
+    if path.ends_with(".pdf") {
+        "application/pdf"
+    } else if path.ends_with(".xlsx") {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    } else {
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    }
+}
+
 /// Whether a local link (`/meetings/12?saved=1`) names a route of the table, any method.
 fn is_a_route(link: &str) -> bool {
     let path = link.split(['?', '#']).next().unwrap_or(link);
@@ -1954,6 +1965,8 @@ enum PageExpect {
     Forbidden,
     /// 422: the form comes back with its errors.
     Invalid(String),
+    /// 200 with a file of this content type (an export).
+    Download(&'static str),
 }
 
 /// Checks one answer: its status, that a refusal shows nothing of the record, that no page shows
@@ -1983,6 +1996,13 @@ fn check_page(
         PageExpect::Invalid(text) => {
             status == StatusCode::UNPROCESSABLE_ENTITY && answer.text.contains(text.as_str())
         }
+        PageExpect::Download(content_type) => {
+            status == StatusCode::OK
+                && answer
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .is_some_and(|value| value == *content_type)
+        }
     };
     assert!(
         ok,
@@ -2006,7 +2026,7 @@ fn check_page(
             answer.text
         );
     }
-    if status == StatusCode::OK {
+    if status == StatusCode::OK && !matches!(expect, PageExpect::Download(_)) {
         for link in local_links(&answer.text) {
             let link = link.replace("&#38;", "&");
             assert!(is_a_route(&link), "{what}: links to {link}, not a route");

@@ -2,6 +2,7 @@
 //! library crates; it holds no domain logic of its own.
 
 mod database;
+mod export;
 mod import;
 mod remind;
 mod table;
@@ -107,6 +108,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: import::ImportCommand,
+    },
+    /// 导出与打印：名册、党费登记表、出勤、年度纪实、会议记录、纪实表 / export registers (PDF, xlsx, DOCX)
+    Export {
+        #[command(subcommand)]
+        command: export::ExportCommand,
     },
 }
 
@@ -345,6 +351,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let repository = repository(&cli.database_url).await?;
             import::run(&repository, command).await.map_err(Failure)
         }
+        Command::Export { command } => export::run(&cli.database_url, command).await,
         Command::Remind(args) => {
             let repository = repository(&cli.database_url).await?;
             remind::run_remind(repository, args).await

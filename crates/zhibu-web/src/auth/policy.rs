@@ -49,6 +49,9 @@ pub enum Area {
     Rules,
     /// The audit log.
     Audit,
+    /// Downloads of the printed registers and spreadsheets (`pages::exports`): officers and the
+    /// staff above them; members export nothing.
+    Exports,
     /// Accounts: creating them, resetting passwords.
     Accounts,
     /// One's own session: who am I, my CSRF token, my password.
@@ -164,6 +167,8 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::Findings, Action::Read, [S, S, S, S, D]),
     (Area::Rules, Action::Read, [S, S, S, S, S]),
     (Area::Audit, Action::Read, [S, D, D, D, D]),
+    // Exports: the record or branch must also be readable in the subtree (`pages::exports`).
+    (Area::Exports, Action::Read, [S, S, S, S, D]),
     (Area::Accounts, Action::Read, [S, D, D, D, D]),
     (Area::Accounts, Action::Create, [S, D, D, D, D]),
     (Area::Accounts, Action::Amend, [S, D, D, D, D]),

@@ -636,6 +636,73 @@ const REMINDER_PAGES: [RouteSpec; 6] = [
     ),
 ];
 
+/// The downloads (`crate::pages::exports`), in the order the page router adds them.
+const EXPORTS: [RouteSpec; 9] = [
+    form(
+        "GET",
+        "/branches/{id}/exports/roster.pdf",
+        Area::Exports,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/branches/{id}/exports/roster.xlsx",
+        Area::Exports,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/branches/{id}/exports/dues.pdf",
+        Area::Exports,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/branches/{id}/exports/dues.xlsx",
+        Area::Exports,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/branches/{id}/exports/attendance.xlsx",
+        Area::Exports,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/branches/{id}/exports/annual-summary.pdf",
+        Area::Exports,
+        Action::Read,
+        Target::Branch,
+    ),
+    form(
+        "GET",
+        "/meetings/{id}/record.pdf",
+        Area::Exports,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "GET",
+        "/meetings/{id}/record.docx",
+        Area::Exports,
+        Action::Read,
+        Target::Item,
+    ),
+    form(
+        "GET",
+        "/admission-records/{id}/record.pdf",
+        Area::Exports,
+        Action::Read,
+        Target::Item,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -663,6 +730,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(REMINDER_PAGES)
     .chain(ADMISSION_VOTE_PAGES)
     .chain(DUES_PAGES)
+    .chain(EXPORTS)
     .collect()
 }
 

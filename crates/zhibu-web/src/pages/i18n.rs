@@ -246,6 +246,15 @@ texts! {
     password_unchanged: "新密码不能与当前密码相同。", "The new password must differ from the current one.";
     // Records outside the reader's scope, named in one that is inside (a member's former branch).
     org_outside_scope: "（本账号范围以外的组织）", "(an organization outside your scope)";
+    // Exports and printed registers (pages::exports).
+    exports_title: "导出与打印", "Export and print";
+    export_roster: "党员名册", "Member roster";
+    export_dues: "本月党费收缴登记表", "This month's dues register";
+    export_attendance: "出勤登记", "Attendance";
+    export_annual_summary: "年度组织生活纪实", "Annual summary";
+    export_meeting_record: "会议记录", "Meeting record";
+    export_admission_record: "发展党员工作纪实表", "Admission record";
+    export_note: "PDF 用于打印存档，Excel 表格便于核对；每次导出都记入操作日志。", "PDFs are for printing and filing, spreadsheets for checking; every export is written to the audit log.";
     // Regularity (常态化) pages and calendar feeds (issue 7).
     regularity_link: "常态化情况", "Regularity";
     regularity_title: "常态化情况", "Regularity";

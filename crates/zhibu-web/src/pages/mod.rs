@@ -22,6 +22,7 @@ mod dashboard;
 // Dues pages (issue 4).
 mod dues;
 pub mod evaluation;
+mod exports;
 mod findings_view;
 mod forms;
 mod home;
@@ -74,6 +75,16 @@ pub fn routes() -> RecordingRouter {
         .get("/members/{id}", members::member_page)
         .post("/members/{id}/statements", members::state_case)
         .get("/admin/audit", audit_page::audit_page)
+        // Downloads (exports and printed registers).
+        .get("/branches/{id}/exports/roster.pdf", exports::roster_pdf)
+        .get("/branches/{id}/exports/roster.xlsx", exports::roster_xlsx)
+        .get("/branches/{id}/exports/dues.pdf", exports::dues_pdf)
+        .get("/branches/{id}/exports/dues.xlsx", exports::dues_xlsx)
+        .get("/branches/{id}/exports/attendance.xlsx", exports::attendance_xlsx)
+        .get("/branches/{id}/exports/annual-summary.pdf", exports::annual_summary_pdf)
+        .get("/meetings/{id}/record.pdf", exports::meeting_record_pdf)
+        .get("/meetings/{id}/record.docx", exports::meeting_record_docx)
+        .get("/admission-records/{id}/record.pdf", exports::admission_record_pdf)
         // Regularity pages and calendar feeds (issue 7).
         .get("/branches/{id}/regularity", regularity::branch_regularity)
         .get("/committees/{id}/regularity", regularity::committee_regularity)

@@ -1,0 +1,288 @@
+//! `zhibu export <kind>`: the same registers and spreadsheets the web pages offer, written to a
+//! file. The command line has no account: it is run by whoever operates the database, so it may
+//! export any org, and every export is written to the audit log under the login `cli`. ID numbers
+//! and phones in the roster are masked unless `--show-personal-data` is given (and that is logged).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{Datelike, NaiveDate};
+use clap::{Subcommand, ValueEnum};
+use zhibu_core::admission::AdmissionRecordId;
+use zhibu_core::dues::YearMonth;
+use zhibu_core::{MeetingId, OrgId};
+use zhibu_print::gather::{self, PersonalData};
+use zhibu_print::{PrintError, Printer, docx, xlsx};
+use zhibu_storage::{NewAuditEntry, Repository};
+
+use super::{Failure, repository, today_in_china};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SheetFormat {
+    Pdf,
+    Xlsx,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordFormat {
+    Pdf,
+    Docx,
+}
+
+#[derive(Subcommand)]
+pub enum ExportCommand {
+    /// 党员名册 / the roster of a branch
+    Roster {
+        /// 党支部编号 / branch id
+        #[arg(long)]
+        branch: i64,
+        /// 统计日期 / the day the roster is for (default: today in China)
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = SheetFormat::Pdf)]
+        format: SheetFormat,
+        /// 完整显示公民身份号码和手机号码（记入操作日志）/ show ID numbers and phones whole (audited)
+        #[arg(long)]
+        show_personal_data: bool,
+        /// 输出文件 / file to write
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// 党费收缴登记表 / the dues register of a month
+    Dues {
+        #[arg(long)]
+        branch: i64,
+        /// 月份 YYYY-MM / the month (default: this month)
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long, value_enum, default_value_t = SheetFormat::Pdf)]
+        format: SheetFormat,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// 出勤登记（xlsx）/ attendance per meeting and member over a year (xlsx)
+    Attendance {
+        #[arg(long)]
+        branch: i64,
+        /// 年度 / year (default: this year)
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// 年度组织生活纪实（PDF）/ a branch's annual summary (PDF)
+    AnnualSummary {
+        #[arg(long)]
+        branch: i64,
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// 会议记录 / one meeting's record
+    Meeting {
+        /// 会议编号 / meeting id
+        #[arg(long)]
+        id: i64,
+        #[arg(long, value_enum, default_value_t = RecordFormat::Pdf)]
+        format: RecordFormat,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// 发展党员工作纪实表（PDF）/ one person's admission record (PDF)
+    Admission {
+        /// 发展党员记录编号 / admission record id
+        #[arg(long)]
+        id: i64,
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+}
+
+fn print_failure(error: PrintError) -> Failure {
+    Failure(error.to_string())
+}
+
+fn printer() -> Result<std::sync::Arc<Printer>, Failure> {
+    Printer::shared().map_err(print_failure)
+}
+
+async fn audit(
+    repository: &Repository,
+    kind: &str,
+    id: i64,
+    detail: serde_json::Value,
+) -> Result<(), Failure> {
+    let org_path = match kind {
+        "org" => Some(repository.org_path(OrgId(id)).await?),
+        _ => None,
+    };
+    let entry = NewAuditEntry {
+        at: repository.now(),
+        account_id: None,
+        login: Some("cli".into()),
+        action: "export".into(),
+        target_kind: Some(kind.into()),
+        target_id: Some(id),
+        org_path,
+        detail: detail.to_string(),
+        ip: None,
+    };
+    repository.accounts().append_audit(&entry).await?;
+    Ok(())
+}
+
+fn write(output: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    std::fs::write(output, bytes).map_err(|error| {
+        Failure(format!(
+            "无法写入文件 {0} / cannot write {0}: {error}",
+            output.display()
+        ))
+    })?;
+    println!(
+        "已导出 / exported: {} ({} 字节 / bytes)",
+        output.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+pub async fn run(database_url: &str, command: ExportCommand) -> Result<ExitCode, Failure> {
+    let repository = repository(database_url).await?;
+    let today = today_in_china();
+    match command {
+        ExportCommand::Roster {
+            branch,
+            date,
+            format,
+            show_personal_data,
+            output,
+        } => {
+            let as_of = date.unwrap_or(today);
+            let personal = if show_personal_data {
+                PersonalData::Whole
+            } else {
+                PersonalData::Masked
+            };
+            let view = gather::roster(&repository, OrgId(branch), as_of, personal).await?;
+            let bytes = match format {
+                SheetFormat::Pdf => printer()?.roster(&view),
+                SheetFormat::Xlsx => xlsx::roster(&view),
+            }
+            .map_err(print_failure)?;
+            audit(
+                &repository,
+                "org",
+                branch,
+                serde_json::json!({ "export": "roster", "format": format_name(format), "date": as_of, "masked": !show_personal_data }),
+            )
+            .await?;
+            write(&output, &bytes)?;
+        }
+        ExportCommand::Dues {
+            branch,
+            month,
+            format,
+            output,
+        } => {
+            let month = match month {
+                None => YearMonth::of(today),
+                Some(text) => YearMonth::parse(&text).map_err(|_| {
+                    Failure(format!(
+                        "--month 应为 YYYY-MM，收到“{text}” / --month must be YYYY-MM, got {text:?}"
+                    ))
+                })?,
+            };
+            let view = gather::dues_register(&repository, OrgId(branch), month).await?;
+            let bytes = match format {
+                SheetFormat::Pdf => printer()?.dues_register(&view),
+                SheetFormat::Xlsx => xlsx::dues_register(&view),
+            }
+            .map_err(print_failure)?;
+            audit(
+                &repository,
+                "org",
+                branch,
+                serde_json::json!({ "export": "dues", "format": format_name(format), "month": month.to_string() }),
+            )
+            .await?;
+            write(&output, &bytes)?;
+        }
+        ExportCommand::Attendance {
+            branch,
+            year,
+            output,
+        } => {
+            let year = year.unwrap_or(today.year());
+            let view = gather::attendance(&repository, OrgId(branch), year, today).await?;
+            let bytes = xlsx::attendance(&view).map_err(print_failure)?;
+            audit(
+                &repository,
+                "org",
+                branch,
+                serde_json::json!({ "export": "attendance", "format": "xlsx", "year": year }),
+            )
+            .await?;
+            write(&output, &bytes)?;
+        }
+        ExportCommand::AnnualSummary {
+            branch,
+            year,
+            output,
+        } => {
+            let year = year.unwrap_or(today.year());
+            let view = gather::annual_summary(&repository, OrgId(branch), year, today).await?;
+            let bytes = printer()?.annual_summary(&view).map_err(print_failure)?;
+            audit(
+                &repository,
+                "org",
+                branch,
+                serde_json::json!({ "export": "annual_summary", "format": "pdf", "year": year }),
+            )
+            .await?;
+            write(&output, &bytes)?;
+        }
+        ExportCommand::Meeting { id, format, output } => {
+            let meeting = gather::meeting(&repository, MeetingId(id)).await?;
+            let view = gather::meeting_record(&repository, &meeting).await?;
+            let bytes = match format {
+                RecordFormat::Pdf => printer()?.meeting_record(&view),
+                RecordFormat::Docx => docx::meeting_record(&view),
+            }
+            .map_err(print_failure)?;
+            let format = match format {
+                RecordFormat::Pdf => "pdf",
+                RecordFormat::Docx => "docx",
+            };
+            audit(
+                &repository,
+                "meeting",
+                id,
+                serde_json::json!({ "export": "meeting_record", "format": format, "version": meeting.version }),
+            )
+            .await?;
+            write(&output, &bytes)?;
+        }
+        ExportCommand::Admission { id, output } => {
+            let record = gather::admission(&repository, AdmissionRecordId(id)).await?;
+            let view = gather::admission_record(&repository, &record.body, today).await?;
+            let bytes = printer()?.admission_record(&view).map_err(print_failure)?;
+            audit(
+                &repository,
+                "admission_record",
+                id,
+                serde_json::json!({ "export": "admission_record", "format": "pdf", "version": record.version }),
+            )
+            .await?;
+            write(&output, &bytes)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_name(format: SheetFormat) -> &'static str {
+    match format {
+        SheetFormat::Pdf => "pdf",
+        SheetFormat::Xlsx => "xlsx",
+    }
+}
