@@ -180,7 +180,7 @@ pub async fn roster(
 /// who may have moved on since).
 async fn names_of(
     repository: &Repository,
-    ids: impl IntoIterator<Item = MemberId>,
+    ids: Vec<MemberId>,
 ) -> Result<HashMap<MemberId, String>, StorageError> {
     let mut names = HashMap::new();
     for id in ids {
@@ -229,7 +229,8 @@ pub async fn meeting_record(
         .iter()
         .map(|entry| entry.member_id)
         .chain(body.chair_id)
-        .chain(body.recorder_id);
+        .chain(body.recorder_id)
+        .collect();
     let names = names_of(repository, ids).await?;
     let version_note = if meeting.version > 1 {
         let history = repository.history(RecordKind::Meeting, meeting.id).await?;
@@ -299,7 +300,7 @@ pub async fn attendance(
             }
         }
     }
-    let names = names_of(repository, ids.iter().copied()).await?;
+    let names = names_of(repository, ids.clone()).await?;
     let members: Vec<(MemberId, String)> = ids
         .into_iter()
         .filter_map(|id| names.get(&id).map(|name| (id, name.clone())))
