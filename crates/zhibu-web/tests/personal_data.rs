@@ -64,7 +64,7 @@ async fn call(
 }
 
 #[tokio::test]
-async fn the_api_withholds_id_numbers_and_phones_and_an_amendment_keeps_them() {
+async fn the_api_withholds_id_numbers_and_phones_the_page_masks_them_and_an_amendment_keeps_them() {
     let file = std::env::temp_dir().join(format!("zhibu-web-personal-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&file);
     let backend = zhibu_storage_sqlite::connect(&format!("sqlite://{}", file.display()))
@@ -180,5 +180,30 @@ async fn the_api_withholds_id_numbers_and_phones_and_an_amendment_keeps_them() {
         stored.body.registry.phone.as_ref().map(|p| p.as_full_str()),
         Some("13812345678".to_string())
     );
+    // The member page shows them masked, never in full.
+    let page = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(format!("/members/{id}"))
+                .header("cookie", &session.0)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = String::from_utf8(
+        page.into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8");
+    assert!(html.contains("110105********002X"), "{html}");
+    assert!(html.contains("138****5678"), "{html}");
+    assert!(!html.contains("11010519491231002X") && !html.contains("13812345678"));
     let _ = std::fs::remove_file(&file);
 }
