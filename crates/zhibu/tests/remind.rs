@@ -50,10 +50,13 @@ fn text(output: &Output) -> String {
 
 /// A bot endpoint on loopback: every POST is kept (path with query, JSON body) and answered as
 /// both bots answer, `{"errcode":0,"errmsg":"ok"}`.
-fn bot_server() -> (String, Arc<Mutex<Vec<(String, serde_json::Value)>>>) {
+/// What the bot endpoint received: (path with query, JSON body) per request.
+type Received = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+fn bot_server() -> (String, Received) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = listener.local_addr().expect("address");
-    let received: Arc<Mutex<Vec<(String, serde_json::Value)>>> = Arc::default();
+    let received: Received = Arc::default();
     let keep = received.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
