@@ -241,6 +241,8 @@ async fn feed_rows(
     Ok(rows)
 }
 
+// The page is drawn from several places, each with its own mix of these.
+#[allow(clippy::too_many_arguments)]
 async fn render_page(
     state: &AppState,
     context: &PageContext,
