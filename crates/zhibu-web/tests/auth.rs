@@ -549,10 +549,6 @@ fn new_body(area: Area, side: &Side, serial: usize) -> Value {
         Area::DuesPayments => dues_payment(side.branch, side.members[serial % 2]),
         Area::DuesReliefs => dues_relief(side.branch, side.members[serial % 2]),
         Area::DuesPolicies => dues_policy(side.branch),
-        Area::IncomeDeclarations => income_declaration(side.branch, side.members[serial % 2]),
-        Area::DuesPayments => dues_payment(side.branch, side.members[serial % 2]),
-        Area::DuesReliefs => dues_relief(side.branch, side.members[serial % 2]),
-        Area::DuesPolicies => dues_policy(side.branch),
         other => panic!("no record body for {other:?}"),
     }
 }
