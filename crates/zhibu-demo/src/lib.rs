@@ -40,8 +40,8 @@ use zhibu_core::{
 };
 
 pub use load::{DEMO_ACTOR, DemoSummary, RecordCounts, load};
-pub use showcase::{Showcase, load_showcase};
 pub use regularity::{PlantedMissedMonth, PlantedRegularity};
+pub use showcase::{Showcase, load_showcase};
 
 use crate::dates::{month_label, quarter_label, theme_day};
 use crate::plan::{CityPlan, Imperfection};

@@ -310,7 +310,10 @@ pub trait Transaction: Send {
     }
 
     /// Import batches, newest first.
-    async fn import_batches(&mut self, limit: u32) -> Result<Vec<crate::ImportBatch>, StorageError> {
+    async fn import_batches(
+        &mut self,
+        limit: u32,
+    ) -> Result<Vec<crate::ImportBatch>, StorageError> {
         let _ = limit;
         Err(no_imports())
     }

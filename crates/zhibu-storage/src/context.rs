@@ -6,10 +6,10 @@ use chrono::NaiveDate;
 use zhibu_core::admission::{
     AdmissionContext, AdmissionRecord, standing_from_members, validate_admission,
 };
-use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
 use zhibu_core::dues::{
     BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration, dues_branch_for,
 };
+use zhibu_core::rules::{Catalogue, LocalRule, validate_local_rule};
 use zhibu_core::workdays::WorkdayCalendar;
 use zhibu_core::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, MeetingKind, Member, MemberId, Org, OrgId,
@@ -580,7 +580,12 @@ async fn require_branch(
     Ok((row, org))
 }
 
-fn not_dues_branch(branch: &Org, member_id: MemberId, when_zh: &str, when_en: &str) -> StorageError {
+fn not_dues_branch(
+    branch: &Org,
+    member_id: MemberId,
+    when_zh: &str,
+    when_en: &str,
+) -> StorageError {
     invalid(
         "branch_id",
         "not_member_of_branch",
@@ -734,7 +739,10 @@ async fn general_meeting_of(
         return Err(invalid(
             "meeting_id",
             "other_day",
-            format!("会议{meeting_id}于{}召开，与表决日期{date}不符", meeting.held_on),
+            format!(
+                "会议{meeting_id}于{}召开，与表决日期{date}不符",
+                meeting.held_on
+            ),
             format!(
                 "meeting {meeting_id} was held on {}, not on the day of the vote {date}",
                 meeting.held_on
@@ -799,7 +807,9 @@ async fn check_entitlement(
                 "entitled",
                 rule_id,
                 format!("党员{voter}在{date}有表决权，应列入应到会名单"),
-                format!("member {voter} had a vote on {date} and must be on the list of those expected"),
+                format!(
+                    "member {voter} had a vote on {date} and must be on the list of those expected"
+                ),
             ));
         }
     }
@@ -910,7 +920,9 @@ impl ContextCheck for zhibu_core::vote_records::ElectionRecord {
                     .present
                     .iter()
                     .enumerate()
-                    .map(move |(index, member)| (format!("rounds[{round}].present[{index}]"), *member))
+                    .map(move |(index, member)| {
+                        (format!("rounds[{round}].present[{index}]"), *member)
+                    })
             })
             .collect();
         let path = check_entitlement(

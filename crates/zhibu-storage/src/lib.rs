@@ -25,8 +25,8 @@ mod imports;
 pub mod notify;
 pub mod recheck;
 mod repository;
-pub mod stored;
 pub mod sealing;
+pub mod stored;
 pub mod testsuite;
 mod verify;
 
@@ -42,7 +42,7 @@ pub use imports::{ChangedSince, ImportBatch, ImportProgress, NewImport, Provenan
 pub use notify::NotificationStore;
 pub use repository::*;
 pub use stored::{
-    FindingCount, FindingFilter, FindingStore, FindingsKeeper, FindingsState, KeptFindings, Replace,
-    StatusFilter, StoredFinding,
+    FindingCount, FindingFilter, FindingStore, FindingsKeeper, FindingsState, KeptFindings,
+    Replace, StatusFilter, StoredFinding,
 };
 pub use verify::*;

@@ -235,7 +235,6 @@ impl Repository {
         })
     }
 
-
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Repository {
         self.clock = clock;
         self
@@ -751,9 +750,7 @@ impl Repository {
             dues_payments: self
                 .all_in_subtree::<DuesPayment>(&path, None, None)
                 .await?,
-            dues_reliefs: self
-                .all_in_subtree::<DuesRelief>(&path, None, None)
-                .await?,
+            dues_reliefs: self.all_in_subtree::<DuesRelief>(&path, None, None).await?,
             dues_policies: self
                 .all_in_subtree::<BranchDuesPolicy>(&path, None, None)
                 .await?,

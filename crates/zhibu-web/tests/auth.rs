@@ -415,7 +415,6 @@ async fn side(world: &World, admin: &Session, root: i64, name: &str) -> Side {
             )
             .await,
         ),
-
         (
             Area::Talks,
             created(
@@ -493,15 +492,33 @@ async fn dues_side(world: &World, admin: &Session, branch: i64, member: i64) -> 
     vec![
         (
             Area::IncomeDeclarations,
-            created(world, admin, "/api/v1/income-declarations", &income_declaration(branch, member)).await,
+            created(
+                world,
+                admin,
+                "/api/v1/income-declarations",
+                &income_declaration(branch, member),
+            )
+            .await,
         ),
         (
             Area::DuesPayments,
-            created(world, admin, "/api/v1/dues-payments", &dues_payment(branch, member)).await,
+            created(
+                world,
+                admin,
+                "/api/v1/dues-payments",
+                &dues_payment(branch, member),
+            )
+            .await,
         ),
         (
             Area::DuesReliefs,
-            created(world, admin, "/api/v1/dues-reliefs", &dues_relief(branch, member)).await,
+            created(
+                world,
+                admin,
+                "/api/v1/dues-reliefs",
+                &dues_relief(branch, member),
+            )
+            .await,
         ),
         (
             Area::DuesPolicies,
@@ -510,7 +527,6 @@ async fn dues_side(world: &World, admin: &Session, branch: i64, member: i64) -> 
         (Area::DuesLedgers, member),
     ]
 }
-
 
 /// A new record of `area` in `side`, for creating (and, made by the administrator, for deleting).
 fn new_body(area: Area, side: &Side, serial: usize) -> Value {
@@ -2368,7 +2384,9 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     PageExpect::Shows("href=\"/settings/notifications\"".into()),
                 )),
                 ("POST", "/inbox/read") => Some((
-                    world.post_form("/inbox/read", Some(session), &[], true).await,
+                    world
+                        .post_form("/inbox/read", Some(session), &[], true)
+                        .await,
                     PageExpect::RedirectTo("/inbox".into()),
                 )),
                 ("GET", "/settings/notifications") => Some((
@@ -2485,7 +2503,6 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     | ("GET", "/branches/{id}/admissions")
                     | ("GET", "/branches/{id}/elections")
                     | ("GET", "/branches/{id}/dues") => {
-
                         let (area, action) = (route.area, route.action);
                         let expect = if actor.is_administrator() {
                             PageExpect::Shows(page_side.branch_name())
@@ -2707,8 +2724,7 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 && !matches!(
                                     actor.policy(route.area, route.action),
                                     Access::Denied | Access::Own
-                                ))
-                        {
+                                )) {
                             PageExpect::RedirectTo(redirect)
                         } else if !is_home {
                             PageExpect::NotFound
@@ -2726,15 +2742,15 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 && !matches!(
                                     actor.policy(route.area, route.action),
                                     Access::Denied | Access::Own
-                                ))
-                        {
+                                )) {
                             PageExpect::RedirectTo(format!("/branches/{}/dues?", side.branch))
                         } else if !is_home {
                             PageExpect::NotFound
                         } else {
                             PageExpect::Refused
                         };
-                        targets.push((route.path.replace("{id}", &side.branch.to_string()), expect));
+                        targets
+                            .push((route.path.replace("{id}", &side.branch.to_string()), expect));
                     }
                     ("GET", "/members/{id}/dues") => {
                         // The side's ledger record is the member account's own member.
@@ -3287,10 +3303,16 @@ async fn the_password_page_shows_every_problem_next_to_its_field_in_the_chosen_l
 /// The value of the input with `id` on a page.
 fn input_with_id(html: &str, id: &str) -> String {
     let marker = format!("id=\"{id}\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no #{id}: {html}"));
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id}: {html}"));
     let rest = &html[start..];
     let value = rest.find("value=\"").expect("a value") + "value=\"".len();
-    rest[value..].split('"').next().expect("closing quote").to_string()
+    rest[value..]
+        .split('"')
+        .next()
+        .expect("closing quote")
+        .to_string()
 }
 
 /// The calendar feed route, public by token (issue 7): made-up and malformed tokens answer 404;
@@ -3392,8 +3414,7 @@ async fn walk_calendar_feeds(world: &World, actors: &[PageActor], sides: &[PageS
                 );
             }
             let row = "<tr id=\"feed-";
-            let id: i64 = created.text
-                [created.text.find(row).expect("a feed row") + row.len()..]
+            let id: i64 = created.text[created.text.find(row).expect("a feed row") + row.len()..]
                 .split('"')
                 .next()
                 .and_then(|digits| digits.parse().ok())

@@ -41,11 +41,11 @@ pub use month::{MonthParseError, YearMonth};
 pub use records::{
     BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind,
 };
-pub use stored::{
-    BranchDuesPolicy, DuesPaymentId, DuesPolicyId, DuesReliefId, IncomeDeclarationId,
-};
 pub use rules::{
     DUES_ROUNDING, DUES_RULE_TEXTS, DUES_RULE_VERSIONS, DuesRounding, DuesRuleText,
     DuesRuleVersion, RateBand, category_base_zh, category_name_en, category_name_zh, dues_citation,
     dues_rule_text, has_percentage_rate, rate_rule_id,
+};
+pub use stored::{
+    BranchDuesPolicy, DuesPaymentId, DuesPolicyId, DuesReliefId, IncomeDeclarationId,
 };

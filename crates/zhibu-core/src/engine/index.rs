@@ -7,12 +7,12 @@ use chrono::NaiveDate;
 
 use super::Snapshot;
 use crate::admission::AdmissionRecord;
-use crate::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration, YearMonth};
 use crate::domain::LocalRuleId;
 use crate::domain::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId, OrgLevel,
     Stored,
 };
+use crate::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration, YearMonth};
 use crate::rules::{LocalRule, PreparedLocalRule};
 
 pub(crate) struct PreparedLocal<'a> {

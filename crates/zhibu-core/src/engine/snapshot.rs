@@ -5,10 +5,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::AdmissionRecord;
-use crate::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration};
 use crate::domain::{
     CommitteeTerm, Exemption, HeartToHeartTalk, Meeting, Member, Org, OrgId, Stored,
 };
+use crate::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration};
 use crate::rules::LocalRule;
 
 /// Everything the engine needs to evaluate one subtree. Storage fills it; the engine only reads it.

@@ -2,19 +2,19 @@
 //! record type (see `crate::records`); an area's module is where anything particular to it goes.
 
 pub mod admission_records;
+pub mod committee_terms;
 pub mod dues_payments;
 pub mod dues_policies;
 pub mod dues_reliefs;
 pub mod dues_reports;
-pub mod income_declarations;
-pub mod committee_terms;
+pub mod elections;
 pub mod exemptions;
+pub mod income_declarations;
 pub mod local_rules;
 pub mod meetings;
 pub mod members;
 pub mod orgs;
 pub mod talks;
-pub mod elections;
 pub mod votes;
 
 use axum::Router;

@@ -510,7 +510,13 @@ const ADMISSION_VOTE_PAGES: [RouteSpec; 11] = [
         Action::Create,
         Target::Item,
     ),
-    form("GET", "/votes/{id}", Area::Votes, Action::Read, Target::Item),
+    form(
+        "GET",
+        "/votes/{id}",
+        Area::Votes,
+        Action::Read,
+        Target::Item,
+    ),
     form(
         "GET",
         "/meetings/{id}/ballot-box",
@@ -598,7 +604,13 @@ const REGULARITY_AND_CALENDAR_PAGES: [RouteSpec; 6] = [
 /// Reminders (issue 7): one's inbox and channel choices, group bots, the deliveries page, in the
 /// order the page router adds them.
 const REMINDER_PAGES: [RouteSpec; 6] = [
-    form("GET", "/inbox", Area::OwnAccount, Action::Read, Target::Nothing),
+    form(
+        "GET",
+        "/inbox",
+        Area::OwnAccount,
+        Action::Read,
+        Target::Nothing,
+    ),
     form(
         "POST",
         "/inbox/read",

@@ -80,14 +80,26 @@ pub fn routes() -> RecordingRouter {
         .get("/branches/{id}/exports/roster.xlsx", exports::roster_xlsx)
         .get("/branches/{id}/exports/dues.pdf", exports::dues_pdf)
         .get("/branches/{id}/exports/dues.xlsx", exports::dues_xlsx)
-        .get("/branches/{id}/exports/attendance.xlsx", exports::attendance_xlsx)
-        .get("/branches/{id}/exports/annual-summary.pdf", exports::annual_summary_pdf)
+        .get(
+            "/branches/{id}/exports/attendance.xlsx",
+            exports::attendance_xlsx,
+        )
+        .get(
+            "/branches/{id}/exports/annual-summary.pdf",
+            exports::annual_summary_pdf,
+        )
         .get("/meetings/{id}/record.pdf", exports::meeting_record_pdf)
         .get("/meetings/{id}/record.docx", exports::meeting_record_docx)
-        .get("/admission-records/{id}/record.pdf", exports::admission_record_pdf)
+        .get(
+            "/admission-records/{id}/record.pdf",
+            exports::admission_record_pdf,
+        )
         // Regularity pages and calendar feeds (issue 7).
         .get("/branches/{id}/regularity", regularity::branch_regularity)
-        .get("/committees/{id}/regularity", regularity::committee_regularity)
+        .get(
+            "/committees/{id}/regularity",
+            regularity::committee_regularity,
+        )
         .get("/account/calendars", calendars::calendars_page)
         .post("/account/calendars", calendars::create_feed)
         .post("/account/calendars/{id}/revoke", calendars::revoke_feed)
