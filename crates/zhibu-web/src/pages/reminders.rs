@@ -326,12 +326,19 @@ async fn visible_bots(
             .as_deref()
             .is_some_and(|own| own.starts_with(path.as_str()));
         if principal.can_see_path(&path) || above {
-            let name = state
+            // A bot of an org deleted since is not listed; a database fault is an error page.
+            let name = match state
                 .repository
                 .get::<zhibu_core::Org>(OrgId(config.org_id))
                 .await
-                .map(|org| org.body.name)
-                .unwrap_or_default();
+            {
+                Ok(org) => org.body.name,
+                Err(
+                    zhibu_storage::StorageError::NotFound { .. }
+                    | zhibu_storage::StorageError::Deleted { .. },
+                ) => continue,
+                Err(error) => return Err(PageError::storage(lang, error)),
+            };
             visible.push((config, name));
         }
     }
