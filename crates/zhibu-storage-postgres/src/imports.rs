@@ -189,3 +189,93 @@ pub(crate) async fn set_rolled_back(
         .map_err(StorageError::database)?;
     Ok(())
 }
+
+// The rollback of an import, in bulk: a few statements per chunk of records instead of a few per
+// record (100,000 deletions took 392 s one statement at a time).
+
+/// Ids per statement when reading or deleting in bulk (arrays are bound whole).
+const IDS_PER_STATEMENT: usize = 5_000;
+
+const SELECT_RECORDS_FOR_ROLLBACK: &str = "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records WHERE id = ANY($1)";
+
+// Only what a deletion changes; the body, path and dates stay. Keyed by the table's primary key.
+const MARK_DELETED_UNNEST: &str = "UPDATE records AS r
+SET version = v.version, deleted = TRUE, last_changed_at = v.at
+FROM UNNEST($1::bigint[], $2::bigint[], $3::int[], $4::timestamptz[]) AS v(tenant_id, id, version, at)
+WHERE r.tenant_id = v.tenant_id AND r.id = v.id";
+
+const DELETE_POSTINGS_OF: &str = "DELETE FROM member_postings_elsewhere WHERE member_id = ANY($1)";
+
+pub(crate) async fn get_many(
+    tx: &mut sqlx::Transaction<'static, Postgres>,
+    ids: &[i64],
+) -> Result<Vec<zhibu_storage::RecordRow>, StorageError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_STATEMENT) {
+        let rows = sqlx::query(SELECT_RECORDS_FOR_ROLLBACK)
+            .bind(chunk)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(StorageError::database)?;
+        for row in &rows {
+            found.push(crate::decode_record(row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Marks `rows` deleted (their version and last change as given) and clears the postings
+/// elsewhere of the members among them. The chain entries are written by the caller.
+pub(crate) async fn mark_deleted(
+    tx: &mut sqlx::Transaction<'static, Postgres>,
+    rows: &[zhibu_storage::RecordRow],
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(IDS_PER_STATEMENT) {
+        let tenants = chunk
+            .iter()
+            .map(|row| crate::tenant(&row.org_path))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = sqlx::query(MARK_DELETED_UNNEST)
+            .bind(tenants)
+            .bind(chunk.iter().map(|row| row.id).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|row| row.version).collect::<Vec<_>>())
+            .bind(
+                chunk
+                    .iter()
+                    .map(|row| row.last_changed_at)
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(StorageError::database)?;
+        if result.rows_affected() != chunk.len() as u64 {
+            // Every row was read in this transaction; one that is not there now is missing.
+            let first = chunk.first().map_or(0, |row| row.id);
+            return Err(corrupt(
+                first,
+                "records",
+                format!(
+                    "{} of {} rows to delete were not found / 待删除的 {} 行中有 {} 行未找到",
+                    (chunk.len() as u64).abs_diff(result.rows_affected()),
+                    chunk.len(),
+                    chunk.len(),
+                    (chunk.len() as u64).abs_diff(result.rows_affected())
+                ),
+            ));
+        }
+        let members: Vec<i64> = chunk
+            .iter()
+            .filter(|row| row.kind == zhibu_core::RecordKind::Member)
+            .map(|row| row.id)
+            .collect();
+        if !members.is_empty() {
+            sqlx::query(DELETE_POSTINGS_OF)
+                .bind(members)
+                .execute(&mut **tx)
+                .await
+                .map_err(StorageError::database)?;
+        }
+    }
+    Ok(())
+}

@@ -725,6 +725,19 @@ impl Transaction for PostgresTransaction {
         imports::set_rolled_back(&mut self.tx, batch_id, at, actor, reason).await
     }
 
+    async fn get_many(&mut self, ids: &[i64]) -> Result<Vec<RecordRow>, StorageError> {
+        imports::get_many(&mut self.tx, ids).await
+    }
+
+    async fn delete_many(
+        &mut self,
+        rows: &[RecordRow],
+        entries: &[ChainEntry],
+    ) -> Result<(), StorageError> {
+        imports::mark_deleted(&mut self.tx, rows).await?;
+        self.insert_many(&[], entries).await
+    }
+
     async fn get(&mut self, id: i64) -> Result<Option<RecordRow>, StorageError> {
         fetch_record(&mut *self.tx, id).await
     }

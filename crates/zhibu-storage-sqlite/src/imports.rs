@@ -191,3 +191,109 @@ pub(crate) async fn set_rolled_back(
         .map_err(StorageError::database)?;
     Ok(())
 }
+
+// The rollback of an import, in bulk: a few statements per chunk of records instead of a few per
+// record.
+
+/// Rows per bulk statement of the rollback: 3 values each when updating, well under SQLite's
+/// limit of 32,766 parameters.
+const ROLLBACK_ROWS_PER_STATEMENT: usize = 2_000;
+
+/// `SELECT … FROM records WHERE id IN (?, …)` for `count` ids.
+fn select_records_in(count: usize) -> String {
+    format!(
+        "SELECT id, kind, org_path, event_date, version, deleted, first_entered_at, last_changed_at, body
+FROM records WHERE id IN ({})",
+        vec!["?"; count].join(", ")
+    )
+}
+
+/// Only what a deletion changes; the body, path and dates stay. The VALUES columns are
+/// (id, version, last_changed_at).
+fn mark_deleted_from_values(count: usize) -> String {
+    format!(
+        "UPDATE records SET version = v.column2, deleted = 1, last_changed_at = v.column3
+FROM (VALUES {}) AS v WHERE records.id = v.column1",
+        vec!["(?, ?, ?)"; count].join(", ")
+    )
+}
+
+fn delete_postings_of(count: usize) -> String {
+    format!(
+        "DELETE FROM member_postings_elsewhere WHERE member_id IN ({})",
+        vec!["?"; count].join(", ")
+    )
+}
+
+pub(crate) async fn get_many(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    ids: &[i64],
+) -> Result<Vec<zhibu_storage::RecordRow>, StorageError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROLLBACK_ROWS_PER_STATEMENT) {
+        // The text is built from constants only; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(select_records_in(chunk.len())));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        let rows = query
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(StorageError::database)?;
+        for row in &rows {
+            found.push(crate::decode_record(row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Marks `rows` deleted (their version and last change as given) and clears the postings
+/// elsewhere of the members among them. The chain entries are written by the caller.
+pub(crate) async fn mark_deleted(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    rows: &[zhibu_storage::RecordRow],
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(ROLLBACK_ROWS_PER_STATEMENT) {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(mark_deleted_from_values(chunk.len())));
+        for row in chunk {
+            query = query
+                .bind(row.id)
+                .bind(row.version)
+                .bind(instant_text(row.last_changed_at));
+        }
+        let result = query
+            .execute(&mut **tx)
+            .await
+            .map_err(StorageError::database)?;
+        if result.rows_affected() != chunk.len() as u64 {
+            // Every row was read in this transaction; one that is not there now is missing.
+            let first = chunk.first().map_or(0, |row| row.id);
+            let missing = (chunk.len() as u64).abs_diff(result.rows_affected());
+            return Err(corrupt(
+                first,
+                "records",
+                format!(
+                    "{missing} of {} rows to delete were not found / 待删除的 {} 行中有 {missing} 行未找到",
+                    chunk.len(),
+                    chunk.len()
+                ),
+            ));
+        }
+        let members: Vec<i64> = chunk
+            .iter()
+            .filter(|row| row.kind == zhibu_core::RecordKind::Member)
+            .map(|row| row.id)
+            .collect();
+        if !members.is_empty() {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(delete_postings_of(members.len())));
+            for id in members {
+                query = query.bind(id);
+            }
+            query
+                .execute(&mut **tx)
+                .await
+                .map_err(StorageError::database)?;
+        }
+    }
+    Ok(())
+}

@@ -346,6 +346,39 @@ pub trait Transaction: Send {
         let _ = (batch_id, at, actor, reason);
         Err(no_imports())
     }
+
+    /// The current rows of these ids inside the transaction, deleted ones included, in no
+    /// particular order; ids with no row are left out (the rollback of an import reads its
+    /// records with this). Each database reads many per statement; the default reads one by one.
+    async fn get_many(&mut self, ids: &[i64]) -> Result<Vec<RecordRow>, StorageError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            rows.extend(self.get(*id).await?);
+        }
+        Ok(rows)
+    }
+
+    /// Deletes many records at once (the rollback of an import): each row in `rows` is marked
+    /// deleted with its `version` and `last_changed_at` as given (nothing else of it changes),
+    /// a deleted member keeps no postings elsewhere, and `entries` (their deletion versions,
+    /// already hash-chained) are appended. Every row must exist. Each database overrides this
+    /// with multi-row statements; the default writes one by one. The caller sets the head.
+    async fn delete_many(
+        &mut self,
+        rows: &[RecordRow],
+        entries: &[ChainEntry],
+    ) -> Result<(), StorageError> {
+        for row in rows {
+            self.update_record(row).await?;
+            if row.kind == RecordKind::Member {
+                self.set_postings_elsewhere(row.id, &[]).await?;
+            }
+        }
+        for entry in entries {
+            self.append_chain_entry(entry).await?;
+        }
+        Ok(())
+    }
 }
 
 fn no_imports() -> StorageError {

@@ -18,8 +18,7 @@ use zhibu_core::{ChangeOperation, FieldError, RecordKind, ValidationErrors};
 use crate::hashing::{GENESIS_HASH, version_hash};
 use crate::sealing::{may_hold_sealed, stored_index};
 use crate::{
-    ChainEntry, ChainHead, ChangeMeta, RecordQuery, RecordRow, Repository, StorageError,
-    TrustedRecord,
+    ChainEntry, ChainHead, RecordQuery, RecordRow, Repository, StorageError, TrustedRecord,
 };
 
 /// One import batch as stored.
@@ -79,6 +78,9 @@ impl ImportProgress for () {
 
 /// Records written per multi-row statement batch.
 const WRITE_CHUNK: usize = 2_000;
+
+/// Records read and deleted per round of a rollback.
+const ROLLBACK_CHUNK: usize = 2_000;
 
 /// Who or what was changed since a batch, when a rollback is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -441,46 +443,72 @@ impl Repository {
                 ),
             ));
         }
+        // The deletions are computed here and written in chunks of multi-row statements; each
+        // version is chained exactly as a one-by-one `delete` would chain it (same order: the
+        // batch's spreadsheet rows; same bodies, reasons and instants), and the head is set once.
         let entered_at = self.now().trunc_subsecs(6);
-        for provenance in &records {
-            let Some(current) = tx.get(provenance.record_id).await? else {
-                continue;
-            };
-            if current.deleted || current.version != 1 {
-                // The chain said nothing changed; a row that disagrees is for `verify` to report.
-                return Err(StorageError::Corrupt {
-                    id: current.id,
-                    message: "the record's row disagrees with the chain".into(),
+        for chunk in records.chunks(ROLLBACK_CHUNK) {
+            let ids: Vec<i64> = chunk.iter().map(|p| p.record_id).collect();
+            let mut current: HashMap<i64, RecordRow> = tx
+                .get_many(&ids)
+                .await?
+                .into_iter()
+                .map(|row| (row.id, row))
+                .collect();
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut entries = Vec::with_capacity(chunk.len());
+            for provenance in chunk {
+                let Some(current) = current.remove(&provenance.record_id) else {
+                    continue;
+                };
+                if current.deleted || current.version != 1 {
+                    // The chain said nothing changed; a row that disagrees is for `verify` to
+                    // report.
+                    return Err(StorageError::Corrupt {
+                        id: current.id,
+                        message: "the record's row disagrees with the chain".into(),
+                    });
+                }
+                let row = RecordRow {
+                    version: current.version + 1,
+                    deleted: true,
+                    last_changed_at: entered_at,
+                    ..current
+                };
+                let (seq, previous_hash) = match &head {
+                    Some(head) => (head.seq + 1, head.hash.clone()),
+                    None => (1, GENESIS_HASH.to_string()),
+                };
+                let mut entry = ChainEntry {
+                    seq,
+                    record_id: row.id,
+                    kind: row.kind,
+                    version: row.version,
+                    operation: ChangeOperation::Delete,
+                    org_path: row.org_path.clone(),
+                    event_date: row.event_date,
+                    entered_at,
+                    actor: actor.to_string(),
+                    reason: Some(format!(
+                        "撤销导入批次 {}（第{}行）：{reason} / rollback of import batch {} (row {}): {reason}",
+                        batch.id, provenance.row_number, batch.id, provenance.row_number
+                    )),
+                    body: row.body.clone(),
+                    previous_hash,
+                    hash: String::new(),
+                };
+                entry.hash = version_hash(&entry);
+                head = Some(ChainHead {
+                    seq,
+                    hash: entry.hash.clone(),
                 });
+                rows.push(row);
+                entries.push(entry);
             }
-            let meta = ChangeMeta {
-                actor: actor.to_string(),
-                reason: Some(format!(
-                    "撤销导入批次 {}（第{}行）：{reason} / rollback of import batch {} (row {}): {reason}",
-                    batch.id, provenance.row_number, batch.id, provenance.row_number
-                )),
-                idempotency_key: None,
-                entered_at: Some(entered_at),
-            };
-            let row = RecordRow {
-                version: current.version + 1,
-                deleted: true,
-                last_changed_at: entered_at,
-                ..current
-            };
-            tx.update_record(&row).await?;
-            if row.kind == RecordKind::Member {
-                tx.set_postings_elsewhere(row.id, &[]).await?;
-            }
-            Repository::append(
-                tx.as_mut(),
-                &mut head,
-                &row,
-                ChangeOperation::Delete,
-                &meta,
-                entered_at,
-            )
-            .await?;
+            tx.delete_many(&rows, &entries).await?;
+        }
+        if let Some(head) = &head {
+            tx.set_chain_head(head).await?;
         }
         tx.set_import_batch_rolled_back(batch.id, entered_at, actor, reason)
             .await?;

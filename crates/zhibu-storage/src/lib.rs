@@ -17,6 +17,8 @@ mod accounts;
 mod backend;
 pub mod ballot_suite;
 mod context;
+// Dues records checked in the write transaction, on both databases (issue 4).
+pub mod dues_suite;
 mod error;
 // Calendar feed tokens (issue 7, migration 6).
 pub mod feeds;
@@ -24,6 +26,8 @@ mod hashing;
 mod imports;
 pub mod notify;
 pub mod recheck;
+// The bulk rollback of an import equals one-by-one deletions, on both databases (issue 4).
+pub mod rollback_suite;
 mod repository;
 pub mod sealing;
 pub mod stored;
