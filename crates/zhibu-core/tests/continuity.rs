@@ -63,6 +63,7 @@ fn member(joined: &str) -> Stored<Member> {
         leading_cadre: false,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     };
     stored(SUBJECT.0, body, d(joined))
 }

@@ -65,6 +65,7 @@ fn member_in(
         leading_cadre: false,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     };
     stored(id, body, d(joined))
 }

@@ -43,6 +43,7 @@ fn member(branch: i64, history: &[(&str, MemberStatus)]) -> Member {
         leading_cadre: false,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     }
 }
 

@@ -101,6 +101,7 @@ impl Person {
             leading_cadre: self.leading_cadre,
             org_life_exemption: self.exemption.clone(),
             registry: Default::default(),
+            sanctions: Vec::new(),
         }
     }
 }

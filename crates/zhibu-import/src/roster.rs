@@ -915,6 +915,7 @@ fn check_row(
             native_place: text(Field::NativePlace),
             work_post: text(Field::WorkPost),
         },
+        sanctions: Vec::new(),
     };
     if let Err(invalid) = member.validate() {
         for error in &invalid.errors {

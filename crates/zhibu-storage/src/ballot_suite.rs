@@ -74,6 +74,7 @@ fn member(name: String, branch: OrgId, history: Vec<(&str, MemberStatus)>) -> Me
         leading_cadre: false,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     }
 }
 

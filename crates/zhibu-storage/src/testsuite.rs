@@ -162,6 +162,7 @@ fn member(name: &str, postings: Vec<BranchPosting>) -> Member {
         leading_cadre: false,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     }
 }
 
@@ -2446,6 +2447,7 @@ fn upgrade_fixture_members() -> [Member; 2] {
         leading_cadre: true,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     };
     let li = Member {
         name: "李强".to_string(),
@@ -2472,6 +2474,7 @@ fn upgrade_fixture_members() -> [Member; 2] {
         leading_cadre: false,
         org_life_exemption: None,
         registry: Default::default(),
+        sanctions: Vec::new(),
     };
     [wang, li]
 }

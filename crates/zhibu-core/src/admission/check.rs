@@ -73,8 +73,9 @@ pub struct AdmissionContext<'a> {
     pub standing: &'a dyn Fn(MemberId, NaiveDate) -> Option<Standing>,
 }
 
-/// The standing of `member` on `date` from member records ([`Member::status_on`]). Member records
-/// do not yet hold lesser sanctions, so the influence period is reported as absent.
+/// The standing of `member` on `date` from member records: the status ([`Member::status_on`])
+/// and whether a recorded 警告, 严重警告 or 撤销党内职务 is within its influence period that day
+/// ([`Member::in_sanction_influence_period_on`], first and last day included).
 pub fn standing_from_members(
     members: &[(MemberId, &Member)],
     member: MemberId,
@@ -84,7 +85,7 @@ pub fn standing_from_members(
     let status = record.status_on(date)?;
     Some(Standing {
         status,
-        in_discipline_influence_period: false,
+        in_discipline_influence_period: record.in_sanction_influence_period_on(date),
     })
 }
 
@@ -999,6 +1000,14 @@ impl Checker<'_> {
         }
         if let Some(vote) = &record.admission_vote {
             self.admission_vote(vote, context);
+        } else if record.admission_resolution.is_some() {
+            self.refuse(
+                super::RESOLUTION_RULE,
+                v(record.application_received_on),
+                "admission_resolution",
+                "支部大会尚未表决，不能记录接收预备党员的决议",
+                "the general meeting has not voted, so there is no resolution to record",
+            );
         }
         let passed_vote = record.admission_vote.as_ref().filter(|vote| vote.passed());
         if let Some(talk) = &record.upper_talk {

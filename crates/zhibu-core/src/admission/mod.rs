@@ -13,6 +13,7 @@
 mod check;
 mod due;
 mod record;
+mod resolution;
 mod rules;
 mod steps;
 
@@ -22,8 +23,9 @@ pub use check::{
 };
 pub use due::{DueStep, due_steps};
 pub use record::*;
+pub use resolution::{RESOLUTION_RULE, ResolutionField, missing_resolution_fields};
 pub use rules::{AdmissionCitation, AdmissionRuleSet, admission_rule_ids, citation, rule_in_force};
-pub use steps::{AdmissionStage, AdmissionStep};
+pub use steps::{AdmissionStage, AdmissionStep, PeopleNeeded};
 
 use serde::{Deserialize, Serialize};
 

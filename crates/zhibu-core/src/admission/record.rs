@@ -140,6 +140,21 @@ impl RecordedVote {
     }
 }
 
+/// What the branch general meeting's resolution to admit records beside the counts, the result and
+/// the date, which are in [`AdmissionRecord::admission_vote`] (细则 第二十一条: 发展对象的主要表现；
+/// 应到会和实际到会有表决权的党员人数；表决结果；通过决议的日期；党支部书记签名).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionResolution {
+    /// 发展对象的主要表现.
+    #[serde(default)]
+    pub main_performance: String,
+    /// 党支部书记签名: the secretary who signed the resolution.
+    #[serde(default)]
+    pub signed_by_secretary: Option<MemberId>,
+}
+
 /// The upper committee's decision (审批).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -214,6 +229,66 @@ pub enum AdmissionDocument {
     Other {
         name: String,
     },
+}
+
+impl AdmissionDocument {
+    /// The papers with a name of their own, in the order they usually arrive.
+    pub const NAMED: [AdmissionDocument; 7] = [
+        AdmissionDocument::ApplicationLetter,
+        AdmissionDocument::ThoughtReport,
+        AdmissionDocument::ActivistRegister,
+        AdmissionDocument::PoliticalReviewConclusion,
+        AdmissionDocument::ApplicationForm,
+        AdmissionDocument::ProbationRegister,
+        AdmissionDocument::ConversionApplication,
+    ];
+
+    pub fn name_zh(&self) -> &str {
+        match self {
+            AdmissionDocument::ApplicationLetter => "入党申请书",
+            AdmissionDocument::ThoughtReport => "思想汇报",
+            AdmissionDocument::ActivistRegister => "入党积极分子培养考察登记表",
+            AdmissionDocument::PoliticalReviewConclusion => "政治审查结论性材料",
+            AdmissionDocument::ApplicationForm => "入党志愿书",
+            AdmissionDocument::ProbationRegister => "预备党员教育考察登记表",
+            AdmissionDocument::ConversionApplication => "转正申请书",
+            AdmissionDocument::Other { name } => name,
+        }
+    }
+
+    pub fn name_en(&self) -> &str {
+        match self {
+            AdmissionDocument::ApplicationLetter => "application letter",
+            AdmissionDocument::ThoughtReport => "thought report",
+            AdmissionDocument::ActivistRegister => "activist training and review register",
+            AdmissionDocument::PoliticalReviewConclusion => "political review conclusion",
+            AdmissionDocument::ApplicationForm => "application form (入党志愿书)",
+            AdmissionDocument::ProbationRegister => "probation education and review register",
+            AdmissionDocument::ConversionApplication => "application for conversion",
+            AdmissionDocument::Other { name } => name,
+        }
+    }
+
+    /// The wire and form value of a named paper (`other` for the rest).
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            AdmissionDocument::ApplicationLetter => "application_letter",
+            AdmissionDocument::ThoughtReport => "thought_report",
+            AdmissionDocument::ActivistRegister => "activist_register",
+            AdmissionDocument::PoliticalReviewConclusion => "political_review_conclusion",
+            AdmissionDocument::ApplicationForm => "application_form",
+            AdmissionDocument::ProbationRegister => "probation_register",
+            AdmissionDocument::ConversionApplication => "conversion_application",
+            AdmissionDocument::Other { .. } => "other",
+        }
+    }
+
+    /// The named paper with this form value.
+    pub fn named(kind: &str) -> Option<AdmissionDocument> {
+        AdmissionDocument::NAMED
+            .into_iter()
+            .find(|document| document.kind_str() == kind)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +378,10 @@ pub struct AdmissionRecord {
     /// (15)
     #[serde(default)]
     pub admission_vote: Option<RecordedVote>,
+    /// The resolution's own fields (main performance, the secretary's signature); absent in
+    /// bodies written before they were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission_resolution: Option<AdmissionResolution>,
     /// (16)
     #[serde(default)]
     pub upper_talk: Option<PersonTalk>,
@@ -366,6 +445,7 @@ impl AdmissionRecord {
             pretrial_passed_on: None,
             application_form_issued_on: None,
             admission_vote: None,
+            admission_resolution: None,
             upper_talk: None,
             admission_approval: None,
             approving_committee: None,

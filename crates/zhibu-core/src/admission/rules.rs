@@ -203,6 +203,14 @@ const RULE_TEXTS: &[RuleText] = &[
         in_2014: UNKNOWN_2014,
     },
     RuleText {
+        id: "RECRUIT.RESOLUTION.FIELDS",
+        article_zh: "第二十一条",
+        article_en: "art. 21",
+        quote_zh: "党支部党员大会决议主要包括：发展对象的主要表现；应到会和实际到会有表决权的党员人数；表决结果；通过决议的日期；党支部书记签名。",
+        quote_en: "The general meeting's resolution records the candidate's main performance, the voting members expected and present, the result, the date it was passed and the branch secretary's signature.",
+        in_2014: UNKNOWN_2014,
+    },
+    RuleText {
         id: "RECRUIT.APPROVAL.PRE_TALK",
         article_zh: "第二十三条",
         article_en: "art. 23",

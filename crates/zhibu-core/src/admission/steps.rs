@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AdmissionRuleSet;
+use super::{AdmissionDocument, AdmissionRuleSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -233,5 +233,85 @@ impl AdmissionStep {
             ConversionApproval => "upper committee approves conversion",
             Archive => "papers archived",
         }
+    }
+}
+
+/// Who takes part in a step, as the step records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeopleNeeded {
+    /// The rule that says how many.
+    pub rule_id: &'static str,
+    pub role_zh: &'static str,
+    pub role_en: &'static str,
+    /// At least this many named with the step.
+    pub min: usize,
+    /// At most this many in all (those already recorded included).
+    pub max: usize,
+}
+
+impl AdmissionStep {
+    /// The people the step names: talkers for the two talks (第七条, 第二十三条), one or two mentors
+    /// (第九条), two sponsors (第十四条). `None` for steps that name nobody.
+    pub fn people_needed(self) -> Option<PeopleNeeded> {
+        use AdmissionStep::*;
+        Some(match self {
+            ApplicationTalk => PeopleNeeded {
+                rule_id: "RECRUIT.TALK.WITHIN_1_MONTH",
+                role_zh: "谈话人",
+                role_en: "talkers",
+                min: 1,
+                max: usize::MAX,
+            },
+            UpperTalk => PeopleNeeded {
+                rule_id: "RECRUIT.APPROVAL.PRE_TALK",
+                role_zh: "谈话人",
+                role_en: "talkers",
+                min: 1,
+                max: usize::MAX,
+            },
+            AssignMentors => PeopleNeeded {
+                rule_id: "RECRUIT.ACTIVIST.CONTACTS_1_2",
+                role_zh: "培养联系人",
+                role_en: "mentors",
+                min: 1,
+                max: 2,
+            },
+            AssignSponsors => PeopleNeeded {
+                rule_id: "RECRUIT.INTRODUCERS_2",
+                role_zh: "入党介绍人",
+                role_en: "sponsors",
+                min: 1,
+                max: 2,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The papers a branch usually receives at this step (细则 第六条, 第十二条, 第十六条, 第十八条,
+    /// 第三十二条, 第三十六条): offered first on the form; any paper may be recorded with any step.
+    pub fn documents_received(self) -> &'static [AdmissionDocument] {
+        use AdmissionStep::*;
+        match self {
+            SubmitApplication => &[AdmissionDocument::ApplicationLetter],
+            DetermineActivist => &[AdmissionDocument::ActivistRegister],
+            ActivistReview => &[AdmissionDocument::ThoughtReport],
+            PoliticalReview => &[AdmissionDocument::PoliticalReviewConclusion],
+            FillApplicationForm => &[AdmissionDocument::ApplicationForm],
+            AssignToGroup => &[AdmissionDocument::ProbationRegister],
+            ProbationEducation => &[AdmissionDocument::ThoughtReport],
+            ConversionApplication => &[AdmissionDocument::ConversionApplication],
+            _ => &[],
+        }
+    }
+
+    /// Steps at which the approving Party committee is named: from the pre-review on (第十八条,
+    /// 第二十二条).
+    pub fn names_approving_committee(self) -> bool {
+        matches!(
+            self,
+            AdmissionStep::Pretrial
+                | AdmissionStep::AdmissionApproval
+                | AdmissionStep::ConversionApproval
+        )
     }
 }

@@ -72,6 +72,77 @@ pub struct StatusChange {
     pub note: Option<String>,
 }
 
+/// A disciplinary sanction short of 留党察看 (which is a status, [`MemberStatus::UnderPartyProbation`],
+/// because it removes voting rights; 开除党籍 ends membership). 章程 第四十一条 lists the five kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum SanctionKind {
+    /// 警告
+    Warning,
+    /// 严重警告
+    SeriousWarning,
+    /// 撤销党内职务
+    RemovalFromPartyPost,
+}
+
+impl SanctionKind {
+    pub const ALL: [SanctionKind; 3] = [
+        SanctionKind::Warning,
+        SanctionKind::SeriousWarning,
+        SanctionKind::RemovalFromPartyPost,
+    ];
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            SanctionKind::Warning => "警告",
+            SanctionKind::SeriousWarning => "严重警告",
+            SanctionKind::RemovalFromPartyPost => "撤销党内职务",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            SanctionKind::Warning => "warning",
+            SanctionKind::SeriousWarning => "serious warning",
+            SanctionKind::RemovalFromPartyPost => "removal from Party post",
+        }
+    }
+
+    /// The form and wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SanctionKind::Warning => "warning",
+            SanctionKind::SeriousWarning => "serious_warning",
+            SanctionKind::RemovalFromPartyPost => "removal_from_party_post",
+        }
+    }
+}
+
+/// A lesser disciplinary sanction as decided: what, when, by whom, and its influence period
+/// (影响期). The length of the influence period is not in the rule catalogue (RULES.md), so it is
+/// recorded as the decision states it, never computed. Within it the member 不宜作入党介绍人
+/// (细则 第十四条); it takes no voting right away (章程 第四十一条 removes those only under 留党察看).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisciplinarySanction {
+    pub kind: SanctionKind,
+    /// The day of the decision; the influence period starts that day.
+    pub decided_on: NaiveDate,
+    /// The organization that decided it (e.g. 某某党委, 某某纪委), as the decision names it.
+    pub decided_by: String,
+    /// The last day of the influence period, included.
+    pub influence_ends_on: NaiveDate,
+}
+
+impl DisciplinarySanction {
+    /// Within the influence period on `date`: from the decision to its last day, both included.
+    pub fn in_influence_period_on(&self, date: NaiveDate) -> bool {
+        self.decided_on <= date && date <= self.influence_ends_on
+    }
+}
+
 /// Employment category; it decides the dues rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -311,6 +382,10 @@ pub struct Member {
     /// Registry columns (民族, 学历, 公民身份号码, 联系电话…); empty when not recorded.
     #[serde(default, skip_serializing_if = "RegistryDetails::is_empty")]
     pub registry: RegistryDetails,
+    /// Lesser disciplinary sanctions (警告, 严重警告, 撤销党内职务), oldest first. Absent in bodies
+    /// written before they were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sanctions: Vec<DisciplinarySanction>,
 }
 
 impl Member {
@@ -346,6 +421,21 @@ impl Member {
         self.org_life_exemption.is_some()
     }
 
+    /// The lesser sanctions whose influence period covers `date`.
+    pub fn sanctions_in_effect_on(
+        &self,
+        date: NaiveDate,
+    ) -> impl Iterator<Item = &DisciplinarySanction> {
+        self.sanctions
+            .iter()
+            .filter(move |sanction| sanction.in_influence_period_on(date))
+    }
+
+    /// Within the influence period of 警告, 严重警告 or 撤销党内职务 on `date`.
+    pub fn in_sanction_influence_period_on(&self, date: NaiveDate) -> bool {
+        self.sanctions_in_effect_on(date).next().is_some()
+    }
+
     /// The day the member became a full member (转为正式党员), from the status history.
     pub fn became_full_on(&self) -> Option<NaiveDate> {
         self.status_history
@@ -372,11 +462,17 @@ impl Record for Member {
             .flatten()
             .max();
         let latest_status = self.status_history.iter().map(|s| s.effective_on).max();
-        [Some(self.joined_on), latest_posting, latest_status]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(self.joined_on)
+        let latest_sanction = self.sanctions.iter().map(|s| s.decided_on).max();
+        [
+            Some(self.joined_on),
+            latest_posting,
+            latest_status,
+            latest_sanction,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(self.joined_on)
     }
 
     fn validate(&self) -> Result<(), ValidationErrors> {
@@ -442,6 +538,40 @@ impl Record for Member {
                 "民族不能为空白；未登记时请留空",
                 "the ethnicity must not be blank; leave it out when unknown",
             );
+        }
+        for (index, sanction) in self.sanctions.iter().enumerate() {
+            if sanction.decided_on < self.joined_on {
+                errors.add(
+                    format!("sanctions[{index}].decided_on"),
+                    "before_joined",
+                    "处分决定日期早于入党日期",
+                    "a sanction cannot be decided before the date of joining",
+                );
+            }
+            if sanction.influence_ends_on < sanction.decided_on {
+                errors.add(
+                    format!("sanctions[{index}].influence_ends_on"),
+                    "before_decided",
+                    "处分影响期的最后一天早于处分决定日期",
+                    "the influence period cannot end before the sanction was decided",
+                );
+            }
+            if sanction.decided_by.trim().is_empty() {
+                errors.add(
+                    format!("sanctions[{index}].decided_by"),
+                    "required",
+                    "须写明作出处分决定的党组织",
+                    "name the Party organization that decided the sanction",
+                );
+            }
+            if index > 0 && sanction.decided_on < self.sanctions[index - 1].decided_on {
+                errors.add(
+                    format!("sanctions[{index}].decided_on"),
+                    "out_of_order",
+                    "处分须按决定日期先后排列",
+                    "sanctions must be in date order",
+                );
+            }
         }
         if self.postings.is_empty() {
             errors.add(

@@ -19,6 +19,7 @@ use crate::rules::{
     TermExpiryParameters,
 };
 
+mod admission_resolution;
 mod dues;
 
 /// Everything a check needs about the branch it is looking at.
@@ -169,6 +170,20 @@ impl<'a> BranchContext<'a, '_> {
                 ) && let CheckParameters::DuesRecords(parameters) = &applied.parameters
                 {
                     self.dues_records(&applied, parameters, on, findings);
+                }
+            }
+            CheckKind::AdmissionResolution => {
+                let on = self.reference_date();
+                if let Some(applied) = resolve(
+                    candidate,
+                    &self.branch.body,
+                    self.index,
+                    &self.ancestors,
+                    on,
+                    problems,
+                ) && let CheckParameters::AdmissionResolution(_) = &applied.parameters
+                {
+                    self.admission_resolutions(&applied, findings);
                 }
             }
             CheckKind::AdmissionSteps => {
@@ -944,7 +959,8 @@ impl<'a> BranchContext<'a, '_> {
             | CheckParameters::GeneralMeetingVote(_)
             | CheckParameters::AdmissionSteps(_)
             | CheckParameters::Continuity(_)
-            | CheckParameters::DuesRecords(_) => {}
+            | CheckParameters::DuesRecords(_)
+            | CheckParameters::AdmissionResolution(_) => {}
         }
     }
 

@@ -157,6 +157,7 @@ pub fn required_messages(check: CheckKind) -> &'static [&'static str] {
         CheckKind::AdmissionSteps => &["coming_due", "overdue"],
         CheckKind::Continuity => &["reminder", "decision_due"],
         CheckKind::DuesRecords => &["flagged"],
+        CheckKind::AdmissionResolution => &["missing_fields"],
     }
 }
 
@@ -356,6 +357,7 @@ rule_files!(
     "DUES.NO_ADVANCE_OR_DEDUCTION.toml",
     "DUES.MONTHLY.PAYMENT_AND_ARREARS.toml",
     "DUES.HARDSHIP.toml",
+    "RECRUIT.RESOLUTION.FIELDS.toml",
 );
 
 impl Catalogue {

@@ -147,6 +147,12 @@ pub struct AdmissionStepsParameters {
     pub include_steps_without_deadline: bool,
 }
 
+/// The fields of a branch general meeting's resolution to admit (细则 第二十一条): the fields
+/// themselves are in `crate::admission::ResolutionField`; this check reports the ones missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionResolutionParameters {}
+
 /// Membership continuity (章程 第九条): consecutive months without organizational life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -200,6 +206,7 @@ pub enum CheckParameters {
     AdmissionSteps(AdmissionStepsParameters),
     Continuity(ContinuityParameters),
     DuesRecords(DuesRecordsParameters),
+    AdmissionResolution(AdmissionResolutionParameters),
 }
 
 /// The names of the checks as written in rule files.
@@ -219,6 +226,7 @@ pub enum CheckKind {
     AdmissionSteps,
     Continuity,
     DuesRecords,
+    AdmissionResolution,
 }
 
 impl CheckParameters {
@@ -247,6 +255,9 @@ impl CheckParameters {
             CheckKind::AdmissionSteps => CheckParameters::AdmissionSteps(typed(parameters)?),
             CheckKind::Continuity => CheckParameters::Continuity(typed(parameters)?),
             CheckKind::DuesRecords => CheckParameters::DuesRecords(typed(parameters)?),
+            CheckKind::AdmissionResolution => {
+                CheckParameters::AdmissionResolution(typed(parameters)?)
+            }
         })
     }
 }

@@ -92,6 +92,7 @@ impl World {
             leading_cadre: false,
             org_life_exemption: None,
             registry: Default::default(),
+            sanctions: Vec::new(),
         };
         self.snapshot.members.push(stored(id, member));
         MemberId(id)
