@@ -9,13 +9,18 @@
 //! 2. [`roster::commit`] writes a preview without errors in ONE transaction through the trusted
 //!    bulk path, with the batch and each record's spreadsheet row (`zhibu_storage::imports`).
 //! 3. `Repository::rollback_latest_import` undoes the latest batch, visibly, in the chain.
+//!
+//! Dues history ([`dues`]: payments and income declarations) and past meetings ([`meetings`])
+//! import the same way: `preview` → a `Preview` with planned records and errors, then `commit`.
 
 // An import error carries its place and both languages' messages; it is returned once per file
 // (a file-level refusal), so its size does not matter.
 #![allow(clippy::result_large_err)]
 
 pub mod cells;
+pub mod dues;
 pub mod generate;
+pub mod meetings;
 pub mod roster;
 pub mod table;
 

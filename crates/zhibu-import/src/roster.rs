@@ -179,7 +179,7 @@ fn sex(text: &str) -> Option<Sex> {
     }
 }
 
-fn employment(text: &str) -> Option<EmploymentCategory> {
+pub(crate) fn employment(text: &str) -> Option<EmploymentCategory> {
     let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
     Some(if has(&["年薪"]) {
