@@ -1,9 +1,14 @@
 //! Killing `zhibu import` while it writes leaves none of the batch; letting it finish leaves all
 //! of it. The real binary is spawned on a large generated roster and SIGKILLed as soon as its
 //! progress output shows rows being written (inside the one transaction).
+//!
+//! On SQLite (a fresh file) and on PostgreSQL (a fresh schema of the database in
+//! `ZHIBU_TEST_POSTGRES_URL`, named to the binary through the URL's
+//! `options[search_path]=…` and dropped afterwards). Without that variable the PostgreSQL run says
+//! SKIPPED loudly and passes, unless `ZHIBU_REQUIRE_POSTGRES=1`, when it fails.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
@@ -15,16 +20,22 @@ use zhibu_storage::{Backend, ChangeMeta, RecordQuery, Repository};
 
 const ROWS: usize = 40_000;
 
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zhibu-import-kill-{}", std::process::id()));
+fn temp_dir(database: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "zhibu-import-kill-{database}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
 
 async fn open(url: &str) -> Repository {
-    let backend: Arc<dyn Backend> =
-        Arc::new(zhibu_storage_sqlite::connect(url).await.expect("open"));
+    let backend: Arc<dyn Backend> = if url.starts_with("sqlite:") {
+        Arc::new(zhibu_storage_sqlite::connect(url).await.expect("open"))
+    } else {
+        Arc::new(zhibu_storage_postgres::connect(url).await.expect("open"))
+    };
     backend.migrate().await.expect("migrate");
     Repository::new(backend, Arc::new(Catalogue::national().expect("catalogue")))
 }
@@ -41,9 +52,74 @@ async fn member_count(url: &str) -> usize {
 
 #[tokio::test]
 async fn killing_the_import_mid_write_leaves_none_and_finishing_leaves_all() {
-    let dir = temp_dir();
+    let dir = temp_dir("sqlite");
     let db = dir.join("zhibu.db");
     let url = format!("sqlite://{}", db.display());
+    // The key is created beside the database file.
+    kill_then_finish(&dir, &url, None, &dir.join("zhibu.db.key")).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn killing_the_import_mid_write_leaves_none_and_finishing_leaves_all_on_postgres() {
+    let Some(base) = postgres_url() else { return };
+    let dir = temp_dir("postgres");
+    let schema = format!(
+        "zhibu_import_kill_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
+    );
+    // Creates the schema; the binary and this test then reach it through the URL.
+    let admin = zhibu_storage_postgres::connect_with_schema(&base, &schema)
+        .await
+        .expect("create the test schema");
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options[search_path]={schema}");
+    let key = dir.join("postgres.key");
+    // Spawned, so that the schema is dropped whether the test passes or not.
+    let outcome = tokio::spawn({
+        let (dir, url, key) = (dir.clone(), url.clone(), key.clone());
+        async move { kill_then_finish(&dir, &url, Some(&key), &key).await }
+    })
+    .await;
+    let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(admin.pool())
+        .await;
+    admin.pool().close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+    dropped.expect("drop the test schema");
+}
+
+/// The test database's URL, or `None` after saying loudly that the test is skipped.
+fn postgres_url() -> Option<String> {
+    match std::env::var("ZHIBU_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            let required = std::env::var("ZHIBU_REQUIRE_POSTGRES").is_ok_and(|value| value == "1");
+            assert!(
+                !required,
+                "ZHIBU_REQUIRE_POSTGRES=1 but ZHIBU_TEST_POSTGRES_URL is not set: the import kill test cannot run on PostgreSQL"
+            );
+            // Straight to stderr: the harness shows eprintln! only for failing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: ZHIBU_TEST_POSTGRES_URL not set — the import kill test did not run on PostgreSQL"
+            );
+            None
+        }
+    }
+}
+
+/// Kills an import mid-write, checks none of it is there, runs it to the end and checks all of
+/// it is. `key_file` is passed as `ZHIBU_DATA_KEY_FILE` when given (else the variable is
+/// removed); `key_at` is where the data key must end up.
+async fn kill_then_finish(dir: &Path, url: &str, key_file: Option<&Path>, key_at: &Path) {
+    let url = url.to_string();
     let (committee, names) = {
         let repository = open(&url).await;
         let meta = ChangeMeta::by("test");
@@ -82,9 +158,13 @@ async fn killing_the_import_mid_write_leaves_none_and_finishing_leaves_all() {
             .args(["--database-url", &url, "import", "roster"])
             .arg(&file)
             .args(["--org", &committee.0.to_string()])
-            .env_remove("ZHIBU_DATA_KEY_FILE")
+            .env_remove("ZHIBU_DATABASE_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        match key_file {
+            Some(path) => command.env("ZHIBU_DATA_KEY_FILE", path),
+            None => command.env_remove("ZHIBU_DATA_KEY_FILE"),
+        };
         command
     };
 
@@ -151,12 +231,11 @@ async fn killing_the_import_mid_write_leaves_none_and_finishing_leaves_all() {
     assert_eq!(batches[0].record_count, ROWS as i64);
     let report = repository.verify().await.expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
-    // The data key was created beside the database, owner-only.
-    let key = dir.join("zhibu.db.key");
-    assert!(key.exists());
+    // The data key was created where it belongs, owner-only.
+    assert!(key_at.exists(), "{}", key_at.display());
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
+        let mode = std::fs::metadata(key_at).expect("key").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
     // Without the key the members cannot be read, and the error says why.
@@ -171,5 +250,4 @@ async fn killing_the_import_mid_write_leaves_none_and_finishing_leaves_all() {
         .await
         .expect_err("no key");
     assert!(error.to_string().contains("ZHIBU_DATA_KEY_FILE"), "{error}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
