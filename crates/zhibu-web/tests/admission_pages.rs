@@ -622,3 +622,429 @@ async fn a_secret_ballot_on_a_shared_device_takes_each_voter_once_and_stores_onl
     let after = app.get(&secretary, &ballot_box).await;
     assert!(after.body.contains("没有正在进行的投票"));
 }
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+}
+
+/// A candidate of the branch whose pipeline has reached the branch committee's review (listed
+/// 2025-03-10 under the 2014 text, sponsors 党员01 and 党员02, reviewed and trained).
+async fn reviewed_candidate(app: &App) -> i64 {
+    use zhibu_core::admission::{
+        AdmissionPerson, AdmissionRecord, MentorAssignment, PersonTalk, SponsorAssignment, Training,
+    };
+    let voters = &app.world.voters;
+    let mut record = AdmissionRecord::new(
+        AdmissionPerson {
+            name: "陈审批".into(),
+            birth_date: day("1999-05-04"),
+            branch_id: app.world.branch,
+            mobile: false,
+        },
+        day("2024-01-10"),
+    );
+    record.application_talk = Some(PersonTalk {
+        held_on: day("2024-01-25"),
+        talkers: vec![voters[0]],
+    });
+    record.activist_determined_on = Some(day("2024-03-01"));
+    record.activist_filed_on = Some(day("2024-03-05"));
+    record.mentors = vec![MentorAssignment {
+        member_id: voters[1],
+        assigned_on: day("2024-03-01"),
+        released_on: None,
+    }];
+    record.activist_reviews = vec![day("2024-08-30"), day("2025-02-28")];
+    record.candidate_listed_on = Some(day("2025-03-10"));
+    record.candidate_reported_to_upper_on = Some(day("2025-03-12"));
+    record.sponsors = [voters[1], voters[2]]
+        .into_iter()
+        .map(|member_id| SponsorAssignment {
+            member_id,
+            assigned_on: day("2025-03-15"),
+        })
+        .collect();
+    record.political_review_concluded_on = Some(day("2025-04-01"));
+    record.training = Some(Training {
+        finished_on: day("2025-04-10"),
+        days: 3,
+        hours: 24,
+    });
+    record.committee_review_on = Some(day("2025-04-20"));
+    app.world
+        .repo
+        .create(record, &ChangeMeta::by("secretary"))
+        .await
+        .expect("a reviewed candidate")
+        .id
+}
+
+async fn versions(app: &App, record: i64) -> usize {
+    app.world
+        .repo
+        .history(RecordKind::AdmissionRecord, record)
+        .await
+        .expect("history")
+        .len()
+}
+
+/// 细则 第二十二条 (RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY), 第二十一条 (RECRUIT.RESOLUTION.FIELDS):
+/// the next-step form names the approving committee (judged by the rule: the branch itself is
+/// refused, the 工委 above it is taken), records the papers received with a step, and records the
+/// resolution's main performance and the secretary's signature with the vote, whose counts come
+/// from the stored vote record.
+#[tokio::test]
+async fn the_form_records_the_approving_committee_documents_and_the_resolution_fields_xize2026_art21_art22()
+ {
+    let app = app(11).await;
+    let secretary = app.secretary().await;
+    let branch = app.world.branch;
+    let record = reviewed_candidate(&app).await;
+    let steps = format!("/admission-records/{record}/steps");
+    let pipeline = app
+        .get(&secretary, &format!("/admission-records/{record}"))
+        .await;
+    assert_eq!(pipeline.status, StatusCode::OK, "{}", pipeline.body);
+    assert!(
+        pipeline.body.contains("市直机关工委（工委）"),
+        "the committees above are offered"
+    );
+    assert!(
+        pipeline.body.contains("思想汇报（培养教育考察"),
+        "{}",
+        pipeline.body
+    );
+
+    // The branch itself cannot approve: refused, naming the rule and the field; nothing written.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "pretrial".into()),
+                ("date", "2025-04-25".into()),
+                ("approving_committee", branch.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("approving_committee："), "{}", page.body);
+    assert!(page.body.contains("RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY"));
+    assert_eq!(versions(&app, record).await, 1, "nothing was written");
+    // Named with a step that does not name it: refused by field.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "application_form".into()),
+                ("date", "2025-04-25".into()),
+                ("approving_committee", branch.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("approving_committee："), "{}", page.body);
+
+    // The working committee above the branch: taken.
+    let root = app
+        .world
+        .repo
+        .org_path(branch)
+        .await
+        .expect("path")
+        .split('/')
+        .find(|segment| !segment.is_empty())
+        .expect("root")
+        .to_string();
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "pretrial".into()),
+                ("date", "2025-04-25".into()),
+                ("approving_committee", root.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let stored = app
+        .world
+        .repo
+        .get::<zhibu_core::admission::AdmissionRecord>(zhibu_core::admission::AdmissionRecordId(
+            record,
+        ))
+        .await
+        .expect("record");
+    assert_eq!(
+        stored.body.approving_committee.map(|org| org.0.to_string()),
+        Some(root)
+    );
+
+    // Papers: an unknown one is refused by field; people on a step that names no one too.
+    for (name, value) in [("documents", "diary"), ("people", "999999")] {
+        let page = app
+            .post(
+                &secretary,
+                &steps,
+                &[
+                    ("step", "application_form".into()),
+                    ("date", "2025-04-28".into()),
+                    (name, value.into()),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(page.body.contains(&format!("{name}：")), "{}", page.body);
+    }
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "application_form".into()),
+                ("date", "2025-04-28".into()),
+                ("people", app.world.voters[0].0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("people："), "{}", page.body);
+    assert_eq!(
+        versions(&app, record).await,
+        2,
+        "only the pre-review was written"
+    );
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "application_form".into()),
+                ("date", "2025-04-28".into()),
+                ("documents", "application_form".into()),
+                ("other_document", "体检报告".into()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let pipeline = app
+        .get(&secretary, &format!("/admission-records/{record}"))
+        .await;
+    assert!(
+        pipeline.body.contains("入党志愿书 — 2025年4月28日"),
+        "{}",
+        pipeline.body
+    );
+    assert!(pipeline.body.contains("体检报告 — 2025年4月28日"));
+    assert!(pipeline.body.contains("id=\"approving-committee\""));
+
+    // The general meeting votes (11 of 20 present, 11 yes) and the step takes its counts from
+    // the stored vote; the main performance without the secretary's signature is kept, and the
+    // page names the missing field.
+    let meeting = app.world.meeting.0;
+    let mut vote = admission_vote(&app, 11, 0);
+    vote[1] = ("candidate", record.to_string());
+    let answer = app
+        .post(&secretary, &format!("/meetings/{meeting}/votes"), &vote)
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let vote_id = answer.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .trim_start_matches("/votes/")
+        .to_string();
+    // The resolution's fields belong to the vote step only.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "upper_talk".into()),
+                ("date", "2026-06-21".into()),
+                ("people", app.world.voters[3].0.to_string()),
+                ("main_performance", "工作积极".into()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("main_performance："), "{}", page.body);
+    assert!(page.body.contains("RECRUIT.RESOLUTION.FIELDS"));
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "admission_vote".into()),
+                ("date", "2026-06-20".into()),
+                ("vote_id", vote_id.clone()),
+                ("main_performance", "工作积极主动，群众评价好".into()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let pipeline = app
+        .get(&secretary, &format!("/admission-records/{record}"))
+        .await;
+    assert!(
+        pipeline.body.contains("id=\"resolution\""),
+        "{}",
+        pipeline.body
+    );
+    assert!(pipeline.body.contains("工作积极主动，群众评价好"));
+    assert!(
+        pipeline
+            .body
+            .contains("<dt>应到会有表决权的党员人数</dt><dd>20</dd>"),
+        "{}",
+        pipeline.body
+    );
+    assert!(
+        pipeline
+            .body
+            .contains("<dt>实际到会有表决权的党员人数</dt><dd>11</dd>")
+    );
+    assert!(pipeline.body.contains("<dt>表决结果</dt><dd>通过</dd>"));
+    assert!(
+        pipeline
+            .body
+            .contains("<dt>党支部书记签名</dt><dd class=\"alert\">未记录</dd>"),
+        "{}",
+        pipeline.body
+    );
+    // Signed by the secretary: recorded.
+    let page = app
+        .post(
+            &secretary,
+            &steps,
+            &[
+                ("step", "admission_vote".into()),
+                ("date", "2026-06-20".into()),
+                ("vote_id", vote_id),
+                ("main_performance", "工作积极主动，群众评价好".into()),
+                ("signed_by_secretary", app.world.voters[0].0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let stored = app
+        .world
+        .repo
+        .get::<zhibu_core::admission::AdmissionRecord>(zhibu_core::admission::AdmissionRecordId(
+            record,
+        ))
+        .await
+        .expect("record");
+    assert!(zhibu_core::admission::missing_resolution_fields(&stored.body).is_empty());
+    let resolution = stored.body.admission_resolution.expect("a resolution");
+    assert_eq!(resolution.signed_by_secretary, Some(app.world.voters[0]));
+    let vote = stored.body.admission_vote.expect("the vote");
+    assert_eq!((vote.counts.expected, vote.counts.present), (20, 11));
+}
+
+/// The people a step needs: a talk names its talkers (细则 第七条), an activist has one or two
+/// mentors (第九条); a member id that is not of the branch is refused by field, never dropped.
+#[tokio::test]
+async fn the_form_refuses_a_step_without_the_people_it_needs_naming_the_rule_xize2026_art7_art9() {
+    let app = app(11).await;
+    let secretary = app.secretary().await;
+    let record = app.world.candidate.0;
+    let steps = format!("/admission-records/{record}/steps");
+    let voters = &app.world.voters;
+    let rows: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (
+            vec![
+                ("step", "application_talk".into()),
+                ("date", "2026-06-10".into()),
+            ],
+            "RECRUIT.TALK.WITHIN_1_MONTH",
+        ),
+        (
+            vec![
+                ("step", "application_talk".into()),
+                ("date", "2026-06-10".into()),
+                ("people", "党员00".into()),
+            ],
+            "people：",
+        ),
+        (
+            vec![
+                ("step", "assign_mentors".into()),
+                ("date", "2026-06-10".into()),
+                ("people", voters[1].0.to_string()),
+                ("people", voters[2].0.to_string()),
+                ("people", voters[3].0.to_string()),
+            ],
+            "RECRUIT.ACTIVIST.CONTACTS_1_2",
+        ),
+    ];
+    for (fields, expected) in rows {
+        let page = app.post(&secretary, &steps, &fields).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(page.body.contains("people："), "{}", page.body);
+        assert!(page.body.contains(expected), "{expected}: {}", page.body);
+    }
+    assert_eq!(versions(&app, record).await, 1, "nothing was written");
+}
+
+/// Lesser sanctions are facts on the member page, shown to the officers who may read it and to
+/// the member, never to another member.
+#[tokio::test]
+async fn the_member_page_shows_a_lesser_sanction_to_those_who_may_read_it() {
+    let app = app(11).await;
+    let secretary = app.secretary().await;
+    let warned = app.world.voters[3];
+    let stored = app
+        .world
+        .repo
+        .get::<zhibu_core::Member>(warned)
+        .await
+        .expect("member");
+    let mut body = stored.body.clone();
+    body.sanctions.push(zhibu_core::DisciplinarySanction {
+        kind: zhibu_core::SanctionKind::Warning,
+        decided_on: day("2026-01-15"),
+        decided_by: "市直机关纪工委".into(),
+        influence_ends_on: day("2027-01-14"),
+    });
+    app.world
+        .repo
+        .amend::<zhibu_core::Member>(
+            warned,
+            stored.version,
+            body,
+            &ChangeMeta::because("secretary", "记录警告处分"),
+        )
+        .await
+        .expect("the sanction is recorded");
+    let page = app.get(&secretary, &format!("/members/{warned}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"sanctions\""), "{}", page.body);
+    for fact in [
+        "警告",
+        "2026-01-15",
+        "市直机关纪工委",
+        "2027-01-14",
+        "影响期内",
+    ] {
+        assert!(page.body.contains(fact), "shows {fact}");
+    }
+    let own = app.session("warned", Role::Member, warned).await;
+    let page = app.get(&own, &format!("/members/{warned}")).await;
+    assert!(
+        page.body.contains("市直机关纪工委"),
+        "the member sees their own"
+    );
+    let other = app
+        .session("other", Role::Member, app.world.voters[4])
+        .await;
+    let page = app.get(&other, &format!("/members/{warned}")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("市直机关纪工委"));
+}

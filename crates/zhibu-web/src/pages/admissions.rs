@@ -11,9 +11,10 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use chrono::NaiveDate;
 use zhibu_core::admission::{
-    AdmissionRecord, AdmissionRecordId, AdmissionRuleSet, AdmissionStep, Approval, DueStep,
-    MentorAssignment, PersonTalk, ProbationDecision, ProbationProposal, Publicity, PublicityPlace,
-    RecordedVote, SponsorAssignment, due_steps,
+    AdmissionDocument, AdmissionRecord, AdmissionRecordId, AdmissionResolution, AdmissionRuleSet,
+    AdmissionStep, Approval, DocumentReceived, DueStep, MentorAssignment, PersonTalk,
+    ProbationDecision, ProbationProposal, Publicity, PublicityPlace, RecordedVote, ResolutionField,
+    SponsorAssignment, due_steps, missing_resolution_fields,
 };
 use zhibu_core::vote_records::{VoteQuestion, VoteRecord};
 use zhibu_core::voting::VoteCounts;
@@ -356,6 +357,31 @@ struct PersonOption {
     checked: bool,
 }
 
+struct DocumentOption {
+    value: &'static str,
+    label: String,
+    checked: bool,
+}
+
+struct CommitteeOption {
+    id: OrgId,
+    label: String,
+    selected: bool,
+}
+
+struct SignerOption {
+    id: MemberId,
+    name: String,
+    selected: bool,
+}
+
+/// One field of the resolution to admit (细则 第二十一条) as the page shows it.
+struct ResolutionRow {
+    label: &'static str,
+    value: String,
+    missing: bool,
+}
+
 #[derive(askama::Template)]
 #[template(path = "admission_record.html")]
 struct PipelinePage {
@@ -369,9 +395,16 @@ struct PipelinePage {
     due: Vec<DueRow>,
     documents: Vec<String>,
     votes: Vec<VoteLink>,
+    approving_committee: String,
+    resolution: Vec<ResolutionRow>,
     may_amend: bool,
     step_options: Vec<StepOption>,
     people: Vec<PersonOption>,
+    document_options: Vec<DocumentOption>,
+    other_document: String,
+    committee_options: Vec<CommitteeOption>,
+    signer_options: Vec<SignerOption>,
+    main_performance: String,
     vote_options: Vec<VoteLink>,
     form_date: String,
     form_errors: Vec<String>,
@@ -415,6 +448,27 @@ struct Loaded {
     branch: Stored<Org>,
     names: HashMap<MemberId, String>,
     votes: Vec<Stored<VoteRecord>>,
+    /// The organizations above the branch, nearest last: the approving committee is one of them
+    /// (细则 第二十二条 says which levels may approve; the storage check judges the choice).
+    above: Vec<(OrgId, Org)>,
+}
+
+/// The organizations above `branch`, from the top down.
+async fn orgs_above(state: &AppState, branch: OrgId) -> Result<Vec<(OrgId, Org)>, StorageError> {
+    let path = state.repository.org_path(branch).await?;
+    let mut above = Vec::new();
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        let id = segment.parse::<i64>().map_err(|_| StorageError::Corrupt {
+            id: branch.0,
+            message: format!("org path {path} has a segment that is not an id: {segment}"),
+        })?;
+        if id == branch.0 {
+            continue;
+        }
+        let org = state.repository.get::<Org>(OrgId(id)).await?;
+        above.push((OrgId(id), org.body));
+    }
+    Ok(above)
 }
 
 async fn load(
@@ -458,11 +512,13 @@ async fn load(
             })
             .collect()
     };
+    let above = orgs_above(state, branch_id).await.map_err(storage)?;
     Ok(Loaded {
         stored,
         branch,
         names,
         votes,
+        above,
     })
 }
 
@@ -529,12 +585,69 @@ fn render_pipeline(
         .iter()
         .map(|document| {
             format!(
-                "{:?} — {}",
-                document.document,
+                "{} — {}",
+                lang.pick(document.document.name_zh(), document.document.name_en()),
                 lang.date(document.received_on)
             )
         })
         .collect();
+    let committee_label = |id: OrgId| {
+        loaded
+            .above
+            .iter()
+            .find(|(above, _)| *above == id)
+            .map_or_else(
+                || id.to_string(),
+                |(_, org)| format!("{}（{}）", org.name, org.level.name_zh()),
+            )
+    };
+    let approving_committee = record
+        .approving_committee
+        .map(committee_label)
+        .unwrap_or_default();
+    let resolution = match &record.admission_vote {
+        None => Vec::new(),
+        Some(vote) => {
+            let missing = missing_resolution_fields(record);
+            let written = record.admission_resolution.clone().unwrap_or_default();
+            ResolutionField::ALL
+                .into_iter()
+                .map(|field| {
+                    let value = match field {
+                        ResolutionField::MainPerformance => written.main_performance.clone(),
+                        ResolutionField::ExpectedVoters => vote.counts.expected.to_string(),
+                        ResolutionField::PresentVoters => vote.counts.present.to_string(),
+                        ResolutionField::Result => lang
+                            .pick(
+                                if vote.passed() { "通过" } else { "未通过" },
+                                if vote.passed() {
+                                    "passed"
+                                } else {
+                                    "not passed"
+                                },
+                            )
+                            .to_string(),
+                        ResolutionField::Date => lang.date(vote.held_on),
+                        ResolutionField::SecretarySignature => written
+                            .signed_by_secretary
+                            .as_ref()
+                            .map(name)
+                            .unwrap_or_default(),
+                    };
+                    let missing = missing.contains(&field);
+                    ResolutionRow {
+                        label: lang.pick(field.name_zh(), field.name_en()),
+                        value: if missing {
+                            context.tr().resolution_not_recorded.to_string()
+                        } else {
+                            value
+                        },
+                        missing,
+                    }
+                })
+                .collect()
+        }
+    };
     let votes: Vec<VoteLink> = loaded
         .votes
         .iter()
@@ -577,6 +690,64 @@ fn render_pipeline(
         })
         .collect();
     people.sort_by_key(|person| person.id);
+    let chosen_documents: Vec<&str> = fields
+        .iter()
+        .filter(|(key, _)| key == "documents")
+        .map(|(_, value)| value.as_str())
+        .collect();
+    let document_options = AdmissionDocument::NAMED
+        .iter()
+        .map(|document| {
+            let steps: Vec<String> = FORM_STEPS
+                .iter()
+                .map(|(_, step)| *step)
+                .chain([AdmissionStep::SubmitApplication])
+                .filter(|step| step.documents_received().contains(document))
+                .map(|step| {
+                    lang.pick(step.name_zh(version), step.name_en(version))
+                        .to_string()
+                })
+                .collect();
+            let name = lang.pick(document.name_zh(), document.name_en());
+            DocumentOption {
+                value: document.kind_str(),
+                label: if steps.is_empty() {
+                    name.to_string()
+                } else {
+                    format!(
+                        "{name}{}{}{}",
+                        context.tr().lparen,
+                        steps.join(context.tr().comma),
+                        context.tr().rparen
+                    )
+                },
+                checked: chosen_documents.contains(&document.kind_str()),
+            }
+        })
+        .collect();
+    let chosen_committee = field(fields, "approving_committee");
+    let committee_options = loaded
+        .above
+        .iter()
+        .map(|(id, org)| CommitteeOption {
+            id: *id,
+            label: format!("{}（{}）", org.name, org.level.name_zh()),
+            selected: if chosen_committee.is_empty() {
+                record.approving_committee == Some(*id)
+            } else {
+                chosen_committee == id.to_string()
+            },
+        })
+        .collect();
+    let chosen_signer = field(fields, "signed_by_secretary");
+    let signer_options = people
+        .iter()
+        .map(|person| SignerOption {
+            id: person.id,
+            name: person.name.clone(),
+            selected: chosen_signer == person.id.to_string(),
+        })
+        .collect();
     let page = PipelinePage {
         chrome: {
             let mut chrome = context.chrome(context.tr().pipeline_title);
@@ -601,6 +772,8 @@ fn render_pipeline(
             })
             .collect(),
         votes,
+        approving_committee,
+        resolution,
         may_amend: principal.allows(Area::AdmissionRecords, Action::Amend) != Access::Denied
             && principal.can_write(),
         step_options: FORM_STEPS
@@ -612,6 +785,11 @@ fn render_pipeline(
             })
             .collect(),
         people,
+        document_options,
+        other_document: field(fields, "other_document").to_string(),
+        committee_options,
+        signer_options,
+        main_performance: field(fields, "main_performance").to_string(),
         form_date: {
             let date = field(fields, "date");
             if date.is_empty() {
@@ -652,6 +830,24 @@ fn bad(field_name: &str, zh: &str, en: &str) -> FieldError {
     FieldError::new(field_name, "invalid", zh, en)
 }
 
+/// A refusal under an admission rule: the message cites the rule and its article under the version
+/// in force on `date`, as the validator's own refusals do.
+fn ruled(
+    field_name: &str,
+    rule: &'static str,
+    date: NaiveDate,
+    zh: impl AsRef<str>,
+    en: impl AsRef<str>,
+) -> FieldError {
+    let cited = zhibu_core::admission::citation(rule, AdmissionRuleSet::in_force_on(date));
+    FieldError::new(
+        field_name,
+        rule,
+        format!("{}{}", zh.as_ref(), cited.suffix_zh()),
+        format!("{} {}", en.as_ref(), cited.suffix_en()),
+    )
+}
+
 fn parse_u32(fields: &[(String, String)], name: &str) -> Result<u32, FieldError> {
     let text = field(fields, name).trim();
     if text.is_empty() {
@@ -666,6 +862,7 @@ fn apply_step(
     record: &mut AdmissionRecord,
     fields: &[(String, String)],
     votes: &[Stored<VoteRecord>],
+    names: &HashMap<MemberId, String>,
 ) -> Result<(), FieldError> {
     let step = FORM_STEPS
         .iter()
@@ -680,11 +877,11 @@ fn apply_step(
                 "enter the date as YYYY-MM-DD",
             )
         })?;
-    let people: Vec<MemberId> = fields
-        .iter()
-        .filter(|(key, _)| key == "people")
-        .filter_map(|(_, value)| value.parse::<i64>().ok().map(MemberId))
-        .collect();
+    let people = chosen_members(fields, "people", names)?;
+    check_people(record, step, date, &people)?;
+    record_documents(record, fields, date)?;
+    record_committee(record, fields, step, date)?;
+    record_resolution(record, fields, step, date, names)?;
     let approved = field(fields, "approved") != "no";
     let vote_from_record = |kind_conversion: bool| -> Result<RecordedVote, FieldError> {
         let chosen = field(fields, "vote_id");
@@ -820,6 +1017,215 @@ fn apply_step(
     Ok(())
 }
 
+/// The members ticked under `name`, each one of the branch's members; anything else is refused by
+/// field, never dropped.
+fn chosen_members(
+    fields: &[(String, String)],
+    name: &str,
+    names: &HashMap<MemberId, String>,
+) -> Result<Vec<MemberId>, FieldError> {
+    let mut chosen = Vec::new();
+    for (_, value) in fields
+        .iter()
+        .filter(|(key, value)| key == name && !value.trim().is_empty())
+    {
+        let member = value
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .map(MemberId)
+            .filter(|member| names.contains_key(member))
+            .ok_or_else(|| {
+                bad(
+                    name,
+                    &format!("“{value}”不是本支部的党员，请从名单中选择"),
+                    &format!("“{value}” is not a member of this branch; choose from the list"),
+                )
+            })?;
+        if !chosen.contains(&member) {
+            chosen.push(member);
+        }
+    }
+    Ok(chosen)
+}
+
+/// The people the step needs (talkers, one or two mentors, two sponsors), counted with those
+/// already recorded: too few or too many is refused, naming the rule and the field `people`.
+fn check_people(
+    record: &AdmissionRecord,
+    step: AdmissionStep,
+    date: NaiveDate,
+    people: &[MemberId],
+) -> Result<(), FieldError> {
+    let Some(needed) = step.people_needed() else {
+        if people.is_empty() {
+            return Ok(());
+        }
+        return Err(bad(
+            "people",
+            "此步骤不登记人员；谈话人、培养联系人和入党介绍人只随相应步骤登记",
+            "this step names no one; talkers, mentors and sponsors are recorded with their own steps",
+        ));
+    };
+    let already = match step {
+        AdmissionStep::AssignMentors => record
+            .mentors
+            .iter()
+            .filter(|mentor| mentor.is_active_on(date))
+            .count(),
+        AdmissionStep::AssignSponsors => record.sponsors.len(),
+        _ => 0,
+    };
+    let total = already + people.len();
+    if people.len() < needed.min || total > needed.max {
+        let (zh, en) = if needed.max == usize::MAX {
+            (
+                format!("须至少选择{}名{}", needed.min, needed.role_zh),
+                format!("choose at least {} of the {}", needed.min, needed.role_en),
+            )
+        } else {
+            (
+                format!(
+                    "{}应为{}至{}名：已登记{already}名，本次选择{}名",
+                    needed.role_zh,
+                    needed.min,
+                    needed.max,
+                    people.len()
+                ),
+                format!(
+                    "{} number {} to {}: {already} already recorded, {} chosen now",
+                    needed.role_en,
+                    needed.min,
+                    needed.max,
+                    people.len()
+                ),
+            )
+        };
+        return Err(ruled("people", needed.rule_id, date, zh, en));
+    }
+    Ok(())
+}
+
+/// The papers received with the step, dated on the step's day.
+fn record_documents(
+    record: &mut AdmissionRecord,
+    fields: &[(String, String)],
+    date: NaiveDate,
+) -> Result<(), FieldError> {
+    for (_, value) in fields.iter().filter(|(key, _)| key == "documents") {
+        let document = AdmissionDocument::named(value.trim()).ok_or_else(|| {
+            bad(
+                "documents",
+                &format!("没有名为“{value}”的材料，请从列表中选择或填写其他材料名称"),
+                &format!("there is no paper called “{value}”; choose from the list or name it under other"),
+            )
+        })?;
+        record.documents.push(DocumentReceived {
+            document,
+            received_on: date,
+        });
+    }
+    let other = field(fields, "other_document").trim();
+    if !other.is_empty() {
+        record.documents.push(DocumentReceived {
+            document: AdmissionDocument::Other {
+                name: other.to_string(),
+            },
+            received_on: date,
+        });
+    }
+    Ok(())
+}
+
+/// The approving Party committee, named with the pre-review or an approval. Whether it may approve
+/// (a 党委 or 工委 above the branch, 细则 第二十二条) is judged when the record is written.
+fn record_committee(
+    record: &mut AdmissionRecord,
+    fields: &[(String, String)],
+    step: AdmissionStep,
+    date: NaiveDate,
+) -> Result<(), FieldError> {
+    const RULE: &str = "RECRUIT.APPROVAL.PARTY_COMMITTEE_ONLY";
+    let chosen = field(fields, "approving_committee").trim();
+    if !chosen.is_empty() {
+        if !step.names_approving_committee() {
+            return Err(bad(
+                "approving_committee",
+                "审批党委随上级党委预审或审批步骤登记",
+                "the approving committee is recorded with the pre-review or an approval",
+            ));
+        }
+        let id = chosen.parse::<i64>().map_err(|_| {
+            bad(
+                "approving_committee",
+                "请从列表中选择审批的党委",
+                "choose the approving committee from the list",
+            )
+        })?;
+        record.approving_committee = Some(OrgId(id));
+    }
+    if matches!(
+        step,
+        AdmissionStep::AdmissionApproval | AdmissionStep::ConversionApproval
+    ) && record.approving_committee.is_none()
+    {
+        return Err(ruled(
+            "approving_committee",
+            RULE,
+            date,
+            "须选择作出审批的党委：预备党员必须由党委审批",
+            "choose the Party committee that decided: probationary members are approved by a Party committee",
+        ));
+    }
+    Ok(())
+}
+
+/// The resolution's own fields (细则 第二十一条), recorded with the general meeting's vote; the
+/// counts, the result and the date come from the vote.
+fn record_resolution(
+    record: &mut AdmissionRecord,
+    fields: &[(String, String)],
+    step: AdmissionStep,
+    date: NaiveDate,
+    names: &HashMap<MemberId, String>,
+) -> Result<(), FieldError> {
+    let performance = field(fields, "main_performance").trim().to_string();
+    let signer = chosen_members(fields, "signed_by_secretary", names)?;
+    if signer.len() > 1 {
+        return Err(bad(
+            "signed_by_secretary",
+            "只能选择一名签名的党支部书记",
+            "choose the one branch secretary who signed",
+        ));
+    }
+    let signer = signer.first().copied();
+    if step != AdmissionStep::AdmissionVote {
+        if !performance.is_empty() || signer.is_some() {
+            return Err(ruled(
+                if performance.is_empty() {
+                    "signed_by_secretary"
+                } else {
+                    "main_performance"
+                },
+                zhibu_core::admission::RESOLUTION_RULE,
+                date,
+                "发展对象的主要表现和书记签名随支部大会讨论接收预备党员的步骤登记",
+                "the main performance and the secretary's signature are recorded with the general meeting's vote to admit",
+            ));
+        }
+        return Ok(());
+    }
+    record.admission_resolution = if performance.is_empty() && signer.is_none() {
+        None
+    } else {
+        Some(AdmissionResolution {
+            main_performance: performance,
+            signed_by_secretary: signer,
+        })
+    };
+    Ok(())
+}
+
 pub async fn record_step(
     State(state): State<AppState>,
     principal: Principal,
@@ -846,7 +1252,7 @@ pub async fn record_step(
             lang.field_message(error)
         )
     };
-    if let Err(error) = apply_step(&mut record, &fields, &loaded.votes) {
+    if let Err(error) = apply_step(&mut record, &fields, &loaded.votes, &loaded.names) {
         let history = version_history(&state, RecordKind::AdmissionRecord, loaded.stored.id, lang)
             .await
             .map_err(storage)?;

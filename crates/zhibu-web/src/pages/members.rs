@@ -34,6 +34,9 @@ struct MemberPage {
     /// Registry details (label, value); the ID number and phone only masked.
     registry: Vec<(&'static str, String)>,
     status_history: Vec<StatusRow>,
+    /// Lesser disciplinary sanctions as decided (facts only), to those who may read the page: the
+    /// member and officers whose subtree holds their branch.
+    sanctions: Vec<SanctionRow>,
     postings: Vec<PostingRow>,
     own: Vec<RecordEntry>,
     attendance: Vec<RecordEntry>,
@@ -49,6 +52,14 @@ struct StatusRow {
     effective_on: String,
     status: &'static str,
     note: String,
+}
+
+struct SanctionRow {
+    kind: &'static str,
+    decided_on: String,
+    decided_by: String,
+    influence_ends_on: String,
+    in_effect: bool,
 }
 
 struct PostingRow {
@@ -335,6 +346,17 @@ async fn render_member(
                 effective_on: change.effective_on.to_string(),
                 status: lang.member_status(change.status),
                 note: change.note.clone().unwrap_or_default(),
+            })
+            .collect(),
+        sanctions: body
+            .sanctions
+            .iter()
+            .map(|sanction| SanctionRow {
+                kind: lang.pick(sanction.kind.name_zh(), sanction.kind.name_en()),
+                decided_on: sanction.decided_on.to_string(),
+                decided_by: sanction.decided_by.clone(),
+                influence_ends_on: sanction.influence_ends_on.to_string(),
+                in_effect: sanction.in_influence_period_on(today),
             })
             .collect(),
         postings: body
