@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Period;
 use crate::domain::{MeetingKind, MemberId, OrgId};
 use crate::engine::{Finding, FindingStatus, Report, Snapshot};
 use crate::rules::{Catalogue, CheckParameters};
@@ -243,8 +244,8 @@ pub fn fold_line(line: &str) -> String {
     out
 }
 
-/// A meeting a branch has scheduled (not yet held), to show in the feed beside the obligations.
-/// Zhibu keeps no record kind for plans yet; the caller says where they come from.
+/// A meeting a branch has scheduled (not yet held), to show in the feed beside the obligations:
+/// a `meeting_plan` record ([`crate::MeetingPlan`]); the web layer keys it by the record's id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedMeeting {
     /// Stable across fetches and unique within the feed; it becomes the UID's local part.
@@ -257,6 +258,40 @@ pub struct PlannedMeeting {
     pub place: String,
     #[serde(default)]
     pub url: Option<String>,
+    /// The planned start, `HH:MM` China Standard Time, shown in the summary (the event stays an
+    /// all-day event on the planned day).
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    #[serde(default)]
+    pub topic: String,
+}
+
+/// One period of a recurring duty of the year, as the branch workspace's calendar of duties shows
+/// it (a monthly, quarterly or yearly meeting, or the yearly talks), for a feed to carry the whole
+/// year and not only what is due now. Its event's UID is the one the engine's finding for the same
+/// rule, org and period gets, so a duty that comes due or is missed stays one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearDuty {
+    pub rule_id: String,
+    pub title_zh: String,
+    pub title_en: String,
+    pub org_id: OrgId,
+    /// The meeting kind the duty asks for; `None` for the yearly heart-to-heart talks.
+    pub meeting_kind: Option<MeetingKind>,
+    pub period: Period,
+    /// How many meetings of the kind (or talks) the period holds on record.
+    pub held: usize,
+}
+
+impl YearDuty {
+    /// `<rule id>-<org id>-<period label>@<domain>`, as [`finding_uid`] writes it for the
+    /// finding of the same rule, org and period.
+    pub fn uid(&self, uid_domain: &str) -> String {
+        key_uid(
+            &crate::engine::finding_key(&self.rule_id, self.org_id, &self.period.label(), ""),
+            uid_domain,
+        )
+    }
 }
 
 /// Whose obligations a feed shows.
@@ -349,6 +384,24 @@ impl<'a> FeedScope<'a> {
         }
     }
 
+    fn includes_duty(&self, duty: &YearDuty) -> bool {
+        match *self {
+            FeedScope::Branch { orgs } => orgs.contains(&duty.org_id),
+            FeedScope::Member {
+                branch,
+                group,
+                on_committee,
+                ..
+            } => {
+                (duty.org_id == branch || Some(duty.org_id) == group)
+                    && match duty.meeting_kind {
+                        Some(MeetingKind::CommitteeMeeting) | None => on_committee,
+                        Some(_) => true,
+                    }
+            }
+        }
+    }
+
     fn includes_planned(&self, planned: &PlannedMeeting) -> bool {
         match *self {
             FeedScope::Branch { orgs } => orgs.contains(&planned.org_id),
@@ -407,7 +460,11 @@ pub fn obligation_day(report: &Report, finding: &Finding) -> NaiveDate {
 /// finding's stable key. Characters other than ASCII letters, digits, `.`, `_` and `-` are
 /// percent-encoded so that the UID is plain ASCII.
 pub fn finding_uid(finding: &Finding, uid_domain: &str) -> String {
-    let mut parts: Vec<&str> = finding.key.split('|').collect();
+    key_uid(&finding.key, uid_domain)
+}
+
+fn key_uid(key: &str, uid_domain: &str) -> String {
+    let mut parts: Vec<&str> = key.split('|').collect();
     if parts.last().is_some_and(|subject| subject.is_empty()) {
         parts.pop();
     }
@@ -462,6 +519,58 @@ pub fn obligation_events(
     events
 }
 
+/// The events of a feed over the whole year: those of [`obligation_events`] (the findings the
+/// branch page lists and the planned meetings) and one per period of every recurring duty of the
+/// year within `scope` that no listed finding already stands for. Ordered by day, then UID.
+pub fn year_events(
+    report: &Report,
+    scope: &FeedScope<'_>,
+    duties: &[YearDuty],
+    planned: &[PlannedMeeting],
+    options: &FeedOptions,
+) -> Vec<Event> {
+    let mut events = obligation_events(report, scope, planned, options);
+    let taken: std::collections::BTreeSet<String> =
+        events.iter().map(|event| event.uid.clone()).collect();
+    events.extend(
+        duties
+            .iter()
+            .filter(|duty| scope.includes_duty(duty))
+            .map(|duty| duty_event(duty, options))
+            .filter(|event| !taken.contains(&event.uid)),
+    );
+    events.sort_by(|a, b| (a.start, &a.uid).cmp(&(b.start, &b.uid)));
+    events
+}
+
+/// A period of a duty as an all-day event on the period's last day (the day it is due by). The
+/// description starts with the rule's title, like a finding's.
+pub fn duty_event(duty: &YearDuty, options: &FeedOptions) -> Event {
+    let (state_zh, state_en) = if duty.held > 0 {
+        ("已办", "Done")
+    } else {
+        ("应办", "To do")
+    };
+    let summary = format!(
+        "{state_zh}：{}（{}） / {state_en}: {} ({})",
+        duty.title_zh,
+        duty.period.label_zh(),
+        duty.title_en,
+        duty.period.label()
+    );
+    let mut event = Event::all_day(duty.uid(&options.uid_domain), duty.period.last_day, summary);
+    event.description = format!(
+        "{}\n{}\n期间 / Period: {} – {}\n已记录 / On record: {}",
+        duty.title_zh, duty.title_en, duty.period.first_day, duty.period.last_day, duty.held
+    );
+    event.url = options.page_url.clone();
+    event.categories = vec![
+        "年度工作 Duty of the year".to_string(),
+        duty.rule_id.clone(),
+    ];
+    event
+}
+
 /// A finding as an event: the summary is its message (Chinese, then English), the description its
 /// rule, citation and key.
 pub fn finding_event(report: &Report, finding: &Finding, options: &FeedOptions) -> Event {
@@ -494,8 +603,13 @@ pub fn finding_event(report: &Report, finding: &Finding, options: &FeedOptions) 
 fn planned_event(planned: &PlannedMeeting, options: &FeedOptions) -> Event {
     let kinds_zh: Vec<&str> = planned.kinds.iter().map(|kind| kind.name_zh()).collect();
     let kinds_en: Vec<&str> = planned.kinds.iter().map(|kind| kind.name_en()).collect();
+    let time = planned
+        .starts_at
+        .as_deref()
+        .map(|time| format!(" {time}"))
+        .unwrap_or_default();
     let summary = format!(
-        "{}（{}） / {} ({})",
+        "{}（{}）{time} / {} ({}){time}",
         kinds_zh.join("、"),
         planned.org_name,
         kinds_en.join(" and "),
@@ -506,17 +620,27 @@ fn planned_event(planned: &PlannedMeeting, options: &FeedOptions) -> Event {
         planned.on,
         summary,
     );
-    if !planned.place.is_empty() {
-        event.description = format!("地点 / Place: {}", planned.place);
+    let mut description = Vec::new();
+    if let Some(time) = &planned.starts_at {
+        description.push(format!(
+            "时间 / Time: {time}（北京时间 / China Standard Time）"
+        ));
     }
+    if !planned.place.is_empty() {
+        description.push(format!("地点 / Place: {}", planned.place));
+    }
+    if !planned.topic.is_empty() {
+        description.push(format!("议题 / Topic: {}", planned.topic));
+    }
+    event.description = description.join("\n");
     event.url = planned.url.clone().or_else(|| options.page_url.clone());
     event.categories = vec!["会议安排 Planned meeting".to_string()];
     event
 }
 
-/// A meeting that was held and is on record, to show in a feed beside the obligations. Zhibu keeps
-/// no plans of meetings yet ([`PlannedMeeting`] is for when it does), so a feed's meetings are the
-/// recorded ones: a subscriber sees when the branch met and opens the record from the event.
+/// A meeting that was held and is on record, to show in a feed beside the obligations and the
+/// planned meetings ([`PlannedMeeting`]): a subscriber sees when the branch met and opens the record
+/// from the event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordedMeeting {
     /// The meeting record's id; it becomes the UID's local part.

@@ -535,6 +535,8 @@ fn planned_meetings_join_the_feed_of_their_org() {
             on: d("2026-03-25"),
             place: "三楼会议室".to_string(),
             url: None,
+            starts_at: None,
+            topic: String::new(),
         },
         PlannedMeeting {
             key: "meeting-plan-8".to_string(),
@@ -544,6 +546,8 @@ fn planned_meetings_join_the_feed_of_their_org() {
             on: d("2026-03-24"),
             place: String::new(),
             url: None,
+            starts_at: None,
+            topic: String::new(),
         },
     ];
     let orgs = [fixture.branch];

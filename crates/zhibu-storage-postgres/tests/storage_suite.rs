@@ -515,3 +515,11 @@ async fn the_record_tables_can_be_partitioned_by_tenant() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn meeting_plans_are_checked_and_never_count_as_meetings() {
+    on_postgres(LATEST, |backend| {
+        testsuite::meeting_plans_are_checked_and_never_count_as_meetings(store(backend))
+    })
+    .await;
+}

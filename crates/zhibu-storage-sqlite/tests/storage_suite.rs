@@ -426,3 +426,11 @@ async fn the_tenant_column_follows_the_path() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn meeting_plans_are_checked_and_never_count_as_meetings() {
+    on_sqlite(LATEST, |backend| {
+        testsuite::meeting_plans_are_checked_and_never_count_as_meetings(store(backend))
+    })
+    .await;
+}

@@ -296,6 +296,48 @@ impl ContextCheck for Meeting {
 }
 
 #[async_trait]
+impl ContextCheck for zhibu_core::MeetingPlan {
+    /// A plan is filed under an existing branch, or for a group meeting under an existing party
+    /// group, like the meeting it plans (the roster is checked when the meeting is recorded).
+    async fn check_context(
+        &self,
+        tx: &mut dyn Transaction,
+        _catalogue: &Catalogue,
+        _own_id: i64,
+    ) -> Result<String, StorageError> {
+        let (row, org) = require_org(tx, self.org_id, "org_id").await?;
+        match (org.level, self.is_kind(MeetingKind::GroupMeeting)) {
+            (OrgLevel::Branch, false) | (OrgLevel::PartyGroup, true) => Ok(row.org_path),
+            (OrgLevel::PartyGroup, false) => Err(invalid(
+                "kinds",
+                "group_holds_group_meetings",
+                "党小组只能召开党小组会".into(),
+                "a party group holds group meetings only".into(),
+            )),
+            (OrgLevel::Branch, true) => Err(invalid(
+                "org_id",
+                "not_a_group",
+                "党小组会须安排在党小组名下".into(),
+                "a group meeting is planned under its party group".into(),
+            )),
+            _ => Err(invalid(
+                "org_id",
+                "not_a_branch",
+                format!(
+                    "{}是{}，会议安排须记在党支部或党小组名下",
+                    org.name,
+                    org.level.name_zh()
+                ),
+                format!(
+                    "{} is a {:?}; meetings are planned under a branch or a party group",
+                    org.name, org.level
+                ),
+            )),
+        }
+    }
+}
+
+#[async_trait]
 impl ContextCheck for HeartToHeartTalk {
     async fn check_context(
         &self,

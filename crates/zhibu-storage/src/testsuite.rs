@@ -3193,3 +3193,229 @@ pub async fn a_branch_sees_every_member_ever_posted_to_it(store: Arc<dyn Backend
         "a bulk-loaded transfer is indexed too"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Planned meetings (issue 7)
+// ---------------------------------------------------------------------------------------------
+
+fn plan(org: OrgId, kinds: &[MeetingKind], planned_on: NaiveDate) -> zhibu_core::MeetingPlan {
+    zhibu_core::MeetingPlan {
+        org_id: org,
+        kinds: kinds.to_vec(),
+        planned_on,
+        starts_at: Some("14:30".to_string()),
+        place: "党员活动室".to_string(),
+        topic: "学习传达上级会议精神".to_string(),
+    }
+}
+
+/// A plan is filed under a branch, or a group meeting under its party group, and refused (by
+/// field, writing nothing) anywhere else; it is moved and cancelled with a reason through the
+/// versioned path; and it is never a meeting: the engine still reports the month's duty undone.
+pub async fn meeting_plans_are_checked_and_never_count_as_meetings(store: Arc<dyn Backend>) {
+    use zhibu_core::engine::{EvaluationRequest, FindingStatus, evaluate};
+    use zhibu_core::{MeetingPlan, MeetingPlanId};
+
+    let (repo, clock) = repository(store.clone());
+    let tree = build_tree(&repo).await;
+    let meta = by("secretary");
+    clock.set(instant(2026, 7, 2, 2, 0, 0, 0));
+
+    let theme_day_plan = repo
+        .create(
+            plan(
+                tree.branch_id(),
+                &[MeetingKind::ThemedPartyDay],
+                date(2026, 7, 20),
+            ),
+            &meta,
+        )
+        .await
+        .expect("plan a themed Party day under the branch");
+    assert_eq!(theme_day_plan.event_date, date(2026, 7, 20));
+    repo.create(
+        plan(
+            tree.group_id(),
+            &[MeetingKind::GroupMeeting],
+            date(2026, 7, 9),
+        ),
+        &meta,
+    )
+    .await
+    .expect("plan a group meeting under the party group");
+
+    let before = amount_stored(store.as_ref()).await;
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a plan under a Party committee",
+        repo.create(
+            plan(
+                tree.party_committee.typed_id(),
+                &[MeetingKind::GeneralMeeting],
+                date(2026, 7, 20),
+            ),
+            &meta,
+        )
+        .await,
+        "org_id",
+        "not_a_branch",
+    )
+    .await;
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a general meeting planned under a group",
+        repo.create(
+            plan(
+                tree.group_id(),
+                &[MeetingKind::GeneralMeeting],
+                date(2026, 7, 20),
+            ),
+            &meta,
+        )
+        .await,
+        "kinds",
+        "group_holds_group_meetings",
+    )
+    .await;
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a group meeting planned under the branch",
+        repo.create(
+            plan(
+                tree.branch_id(),
+                &[MeetingKind::GroupMeeting],
+                date(2026, 7, 20),
+            ),
+            &meta,
+        )
+        .await,
+        "org_id",
+        "not_a_group",
+    )
+    .await;
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a plan under an org that does not exist",
+        repo.create(
+            plan(
+                OrgId(987_654),
+                &[MeetingKind::PartyLecture],
+                date(2026, 7, 20),
+            ),
+            &meta,
+        )
+        .await,
+        "org_id",
+        "unknown_org",
+    )
+    .await;
+    let mut bad_time = plan(
+        tree.branch_id(),
+        &[MeetingKind::PartyLecture],
+        date(2026, 7, 20),
+    );
+    bad_time.starts_at = Some("25:00".to_string());
+    assert_refused(
+        store.as_ref(),
+        before,
+        "a plan at 25:00",
+        repo.create(bad_time, &meta).await,
+        "starts_at",
+        "invalid_time",
+    )
+    .await;
+
+    // A plan is not a meeting: July's themed Party day is still to be held.
+    let snapshot = repo
+        .load_snapshot(tree.branch_id(), date(2026, 1, 1), date(2026, 12, 31))
+        .await
+        .expect("snapshot");
+    let report = evaluate(
+        &catalogue(),
+        &snapshot,
+        &EvaluationRequest {
+            root: tree.branch_id(),
+            from: date(2026, 1, 1),
+            to: date(2026, 12, 31),
+            today: date(2026, 7, 2),
+            horizon_days: 31,
+        },
+    );
+    let july_theme_day = report
+        .findings
+        .iter()
+        .find(|finding| {
+            finding.rule_id == "BRANCH.THEME_DAY.MONTHLY"
+                && finding.org_id == tree.branch_id()
+                && finding
+                    .period
+                    .is_some_and(|period| period.first_day == date(2026, 7, 1))
+        })
+        .unwrap_or_else(|| panic!("July's themed Party day is reported: {:?}", report.findings));
+    assert_eq!(july_theme_day.status, FindingStatus::ComingDue);
+
+    // Moved with a reason, then cancelled with a reason; the history keeps all three versions.
+    let mut moved = theme_day_plan.body.clone();
+    moved.planned_on = date(2026, 7, 22);
+    let moved_meta = ChangeMeta {
+        reason: Some("与上级会议冲突，改期".to_string()),
+        ..by("secretary")
+    };
+    let amended = repo
+        .amend(theme_day_plan.typed_id(), 1, moved, &moved_meta)
+        .await
+        .expect("move the plan");
+    assert_eq!(
+        (amended.version, amended.event_date),
+        (2, date(2026, 7, 22))
+    );
+    let cancel = ChangeMeta {
+        reason: Some("取消：并入主题党日".to_string()),
+        ..by("secretary")
+    };
+    repo.delete::<MeetingPlan>(theme_day_plan.typed_id(), 2, &cancel)
+        .await
+        .expect("cancel the plan");
+    let listed = repo
+        .list::<MeetingPlan>(&ListRequest {
+            subtree: Some(tree.branch_id()),
+            ..ListRequest::default()
+        })
+        .await
+        .expect("list plans");
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|item| item.body.kinds.clone())
+            .collect::<Vec<_>>(),
+        vec![vec![MeetingKind::GroupMeeting]],
+        "a cancelled plan is no longer listed"
+    );
+    let history = repo
+        .history(RecordKind::MeetingPlan, theme_day_plan.id)
+        .await
+        .expect("history");
+    assert_eq!(
+        history
+            .iter()
+            .map(|version| (version.operation, version.reason.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            (ChangeOperation::Create, None),
+            (ChangeOperation::Amend, moved_meta.reason.clone()),
+            (ChangeOperation::Delete, cancel.reason.clone()),
+        ]
+    );
+    let read = repo
+        .get::<MeetingPlan>(MeetingPlanId(theme_day_plan.id))
+        .await;
+    assert!(
+        matches!(read, Err(StorageError::NotFound { kind: RecordKind::MeetingPlan, id }) if id == theme_day_plan.id),
+        "a cancelled plan reads as gone: {read:?}"
+    );
+}

@@ -63,3 +63,7 @@ record_id!(
     /// A member's statement of their case on a record that concerns them (申辩).
     StatementId
 );
+record_id!(
+    /// A meeting a branch or party group has scheduled but not yet held (会议安排).
+    MeetingPlanId
+);

@@ -35,10 +35,13 @@ pub enum RecordKind {
     Vote,
     /// An election of a branch's leadership, round by round, `crate::vote_records::ElectionRecord`.
     Election,
+    /// A meeting scheduled before it is held (会议安排), `MeetingPlan`. Not a meeting: the engine
+    /// never counts a plan as a duty done.
+    MeetingPlan,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 15] = [
+    pub const ALL: [RecordKind; 16] = [
         RecordKind::Org,
         RecordKind::CommitteeTerm,
         RecordKind::Member,
@@ -54,6 +57,7 @@ impl RecordKind {
         RecordKind::DuesPolicy,
         RecordKind::Vote,
         RecordKind::Election,
+        RecordKind::MeetingPlan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +77,7 @@ impl RecordKind {
             RecordKind::DuesPolicy => "dues_policy",
             RecordKind::Vote => "vote",
             RecordKind::Election => "election",
+            RecordKind::MeetingPlan => "meeting_plan",
         }
     }
 
@@ -99,6 +104,7 @@ impl RecordKind {
             RecordKind::DuesPolicy => "党费设置",
             RecordKind::Vote => "表决",
             RecordKind::Election => "选举",
+            RecordKind::MeetingPlan => "会议安排",
         }
     }
 
@@ -119,6 +125,7 @@ impl RecordKind {
             RecordKind::DuesPolicy => "dues settings",
             RecordKind::Vote => "vote",
             RecordKind::Election => "election",
+            RecordKind::MeetingPlan => "meeting plan",
         }
     }
 }
