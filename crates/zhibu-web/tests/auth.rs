@@ -2482,6 +2482,56 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     };
                     Some((answer, expect))
                 }
+                // Spreadsheet imports (issue 4 §3): administrators, committee staff and branch
+                // secretaries; no batch exists in the walk, and no file is sent.
+                ("GET", "/imports") => Some((
+                    world.send("GET", "/imports", Some(session), &[], "").await,
+                    if actor.policy(Area::Imports, Action::Read) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        PageExpect::Shows("id=\"upload-form\"".into())
+                    },
+                )),
+                ("POST", "/imports") => Some((
+                    world
+                        .post_form("/imports", Some(session), &[], true)
+                        .await,
+                    if actor.policy(Area::Imports, Action::Create) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        PageExpect::Invalid("请选择要上传的文件".into())
+                    },
+                )),
+                ("POST", "/imports/confirm") => Some((
+                    world
+                        .post_form(
+                            "/imports/confirm",
+                            Some(session),
+                            &fields(&[("token", "made-up"), ("sha256", "0")]),
+                            true,
+                        )
+                        .await,
+                    if actor.policy(Area::Imports, Action::Create) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        PageExpect::Invalid("此预览已失效".into())
+                    },
+                )),
+                ("POST", "/imports/rollback") => Some((
+                    world
+                        .post_form(
+                            "/imports/rollback",
+                            Some(session),
+                            &fields(&[("batch_id", "999999"), ("reason", "走查")]),
+                            true,
+                        )
+                        .await,
+                    if actor.policy(Area::Imports, Action::Delete) == Access::Denied {
+                        PageExpect::Forbidden
+                    } else {
+                        PageExpect::Invalid("没有可撤销的导入批次".into())
+                    },
+                )),
                 // Signing out is walked last, below, so that it ends no session the walk needs.
                 ("POST", "/logout") => continue,
                 _ => None,

@@ -67,6 +67,10 @@ pub enum Area {
     /// Every reminder delivery with its attempts and errors, and the channels' problems: for
     /// administrators.
     Deliveries,
+    /// Spreadsheet imports (`pages::imports`): the batches, uploading and confirming a file
+    /// (Create) and rolling back the latest batch (Delete). Administrators and committee staff
+    /// within their subtree; a branch secretary into their own branch only.
+    Imports,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -181,6 +185,10 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::GroupChannels, Action::Read, [S, S, S, D, D]),
     (Area::GroupChannels, Action::Create, [S, S, S, D, D]),
     (Area::Deliveries, Action::Read, [S, D, D, D, D]),
+    // Spreadsheet imports (issue 4 §3): a branch secretary imports into their own branch only.
+    (Area::Imports, Action::Read, [S, S, S, D, D]),
+    (Area::Imports, Action::Create, [S, S, S, D, D]),
+    (Area::Imports, Action::Delete, [S, S, S, D, D]),
 ];
 
 fn role_index(role: Role) -> usize {

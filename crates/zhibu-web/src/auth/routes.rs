@@ -715,6 +715,26 @@ const EXPORTS: [RouteSpec; 9] = [
     ),
 ];
 
+/// The spreadsheet import pages (issue 4 §3), in the order the page router adds them.
+const IMPORT_PAGES: [RouteSpec; 4] = [
+    form("GET", "/imports", Area::Imports, Action::Read, Target::Nothing),
+    form("POST", "/imports", Area::Imports, Action::Create, Target::Nothing),
+    form(
+        "POST",
+        "/imports/confirm",
+        Area::Imports,
+        Action::Create,
+        Target::Nothing,
+    ),
+    form(
+        "POST",
+        "/imports/rollback",
+        Area::Imports,
+        Action::Delete,
+        Target::Nothing,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -743,6 +763,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(ADMISSION_VOTE_PAGES)
     .chain(DUES_PAGES)
     .chain(EXPORTS)
+    .chain(IMPORT_PAGES)
     .collect()
 }
 

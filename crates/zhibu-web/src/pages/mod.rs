@@ -39,6 +39,8 @@ mod workspace;
 mod admissions;
 mod elections;
 mod votes;
+// Spreadsheet import pages (issue 4 §3).
+mod imports;
 
 use std::sync::Arc;
 
@@ -128,6 +130,17 @@ pub fn routes() -> RecordingRouter {
         .post("/meetings/{id}/ballot-box/close", votes::close_ballot_box)
         .get("/branches/{id}/elections", elections::branch_elections)
         .get("/elections/{id}", elections::view_election)
+        // Spreadsheet import (issue 4 §3): upload, preview, confirm, roll back.
+        .get("/imports", imports::imports_page)
+        .post(
+            "/imports",
+            axum::handler::Handler::layer(
+                imports::upload,
+                axum::extract::DefaultBodyLimit::max(imports::BODY_LIMIT),
+            ),
+        )
+        .post("/imports/confirm", imports::confirm)
+        .post("/imports/rollback", imports::rollback)
 }
 
 /// Every page route. Merged into the application router beside the JSON API.
@@ -139,6 +152,8 @@ pub fn router() -> Router<AppState> {
         // Secret ballots open on a shared device (issue 5): in memory only until closed.
         .layer(Extension(Arc::new(votes::OpenBallots::default())))
         .layer(Extension(Arc::new(regularity::RegularityCache::new())))
+        // Uploaded files waiting for their confirmation (in memory only, by token).
+        .layer(Extension(Arc::new(imports::PendingImports::default())))
 }
 
 /// What every page shows around its content: the header with navigation, the account, the
