@@ -492,7 +492,7 @@ fn dues_ledger(
         member_id: SUBJECT,
         branch_id: BRANCH,
         category: EmploymentCategory::Salaried,
-        monthly_base: Fen::from_yuan(4_000),
+        monthly_base: Fen::from_yuan(4_000).into(),
         effective_month: ym("2025-01"),
         note: String::new(),
     }];
@@ -613,7 +613,7 @@ fn dues_rules_article_13_partial_payment_waiver_and_dues_paid_elsewhere_break_th
         member_id: SUBJECT,
         branch_id: BRANCH,
         category: EmploymentCategory::Salaried,
-        monthly_base: Fen::from_yuan(4_000),
+        monthly_base: Fen::from_yuan(4_000).into(),
         effective_month: ym("2025-01"),
         note: String::new(),
     }];

@@ -84,7 +84,7 @@ fn declaration(
         member_id: MemberId(member_id),
         branch_id: BRANCH,
         category,
-        monthly_base: yuan(base),
+        monthly_base: yuan(base).into(),
         effective_month: ym(from),
         note: String::new(),
     }
@@ -457,7 +457,7 @@ fn dues_records_bad_input_is_reported_by_row_and_column() {
 
     // A declaration checks itself.
     let mut negative = declaration(1, EmploymentCategory::Salaried, "0", "2026-01");
-    negative.monthly_base = Fen::from_fen(-500);
+    negative.monthly_base = Fen::from_fen(-500).into();
     let farmer_with_base = declaration(1, EmploymentCategory::Farmer, "3000", "2026-01");
     let too_early = declaration(1, EmploymentCategory::Salaried, "3000", "2008-03");
     let table = [

@@ -59,7 +59,7 @@ impl Dues {
                 member_id: member,
                 branch_id: self.branch,
                 category: EmploymentCategory::Salaried,
-                monthly_base: Fen::from_yuan(base_yuan),
+                monthly_base: Fen::from_yuan(base_yuan).into(),
                 effective_month: ym(from),
                 note: String::new(),
             },

@@ -30,6 +30,7 @@ pub mod recheck;
 pub mod rollback_suite;
 mod repository;
 pub mod sealing;
+pub mod sealing_suite;
 pub mod stored;
 pub mod testsuite;
 mod verify;

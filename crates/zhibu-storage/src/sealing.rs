@@ -10,14 +10,23 @@
 //!  "index": "<32 hex: keyed HMAC-SHA-256 blind index of the clear value>"}
 //! ```
 //!
-//! The clear value is the JSON text of the field (`"11010519491231002X"`); the field's path is the
-//! associated data, so a sealed value moved to another field does not open. Neither the `records`
+//! The clear value is the JSON text of the field (`"11010519491231002X"`, or `300000` for an income
+//! base in fen); the field's path is the associated data, so a sealed value moved to another field
+//! does not open. Fields nobody looks up by equality ([`UNINDEXED_FIELDS`]: the income base of an
+//! `IncomeDeclaration`) are sealed without the `index`, which would only tell who earns the same. Neither the `records`
 //! table nor the chain ever holds the clear value; the blind index lets storage find equal values
 //! (duplicate ID numbers) without opening anything, and says nothing without the key.
 //!
 //! Reading through the repository opens the values again ([`crate::Repository::get`], `list`);
-//! the engine's snapshots and the context checks never need personal data and read bodies with the
-//! sealed values left out ([`strip_personal`]). A missing or wrong key is a bilingual error
+//! the engine's snapshots, the context checks and the stored-findings re-check read bodies without
+//! the key: a sealed ID number or phone reads as absent, a sealed income base as
+//! `zhibu_core::dues::MonthlyBase::Sealed` (the amount unknown, never zero; the engine's dues
+//! checks need only whether a month was paid). Pages, reports and exports that compute dues read
+//! through the repository, which opens the base.
+//!
+//! Old databases hold values written before a field was sealed (income bases before issue 4's
+//! second part): they read as ever, and [`reseal_clear_values`] (run by `zhibu migrate` when a key
+//! is configured) seals them by appending a version with the reason [`RESEAL_REASON`]. A missing or wrong key is a bilingual error
 //! ([`SealingError`]), never garbage: AES-GCM authenticates every value, and the key id says which
 //! key a value needs.
 //!
@@ -31,6 +40,14 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use zhibu_core::dues::IncomeDeclaration;
+use zhibu_core::{Member, RecordKind};
+
+use crate::StorageError;
+use crate::backend::RecordQuery;
+use crate::context::ContextCheck;
+use crate::repository::{ChangeMeta, Repository};
+
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, Generate, Key, KeyInit, Nonce, Payload};
 use base64::Engine as _;
@@ -40,6 +57,13 @@ use sha2::{Digest, Sha256};
 
 /// The environment variable naming the key file.
 pub const DATA_KEY_FILE_ENV: &str = "ZHIBU_DATA_KEY_FILE";
+
+/// Personal fields sealed without a blind index: nobody looks them up by equality, and an index
+/// would tell who has the same value (who earns the same).
+pub const UNINDEXED_FIELDS: &[&str] = &["monthly_base"];
+
+/// The reason recorded on the version [`reseal_clear_values`] appends.
+pub const RESEAL_REASON: &str = "个人信息改为加密存储（重新加密旧记录） / personal data sealed at rest (an older record re-sealed)";
 
 /// What can go wrong with sealing: every message in Chinese and English.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -275,10 +299,12 @@ impl DataKey {
         let mut object = Map::new();
         object.insert("sealed".into(), Value::String(BASE64.encode(sealed)));
         object.insert("key".into(), Value::String(self.id.clone()));
-        object.insert(
-            "index".into(),
-            Value::String(self.blind_index(field, clear)),
-        );
+        if !UNINDEXED_FIELDS.contains(&field) {
+            object.insert(
+                "index".into(),
+                Value::String(self.blind_index(field, clear)),
+            );
+        }
         Value::Object(object)
     }
 
@@ -416,6 +442,108 @@ pub fn stored_index(body: &Value, field: &str) -> Option<String> {
         .get("index")
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+/// Whether a stored body holds one of `fields` in clear (written before the field was sealed).
+pub fn holds_clear_personal(body: &Value, fields: &[&str]) -> bool {
+    fields.iter().any(|field| {
+        let mut current = body;
+        for part in field.split('.') {
+            match current.get(part) {
+                Some(next) => current = next,
+                None => return false,
+            }
+        }
+        !current.is_null() && !is_sealed(current)
+    })
+}
+
+/// What [`reseal_clear_values`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ResealReport {
+    /// The records sealed, each with the version appended.
+    pub resealed: Vec<(RecordKind, i64, i32)>,
+    /// The records that could not be re-sealed and why (bilingual): they stay readable in clear
+    /// until they are amended.
+    pub refused: Vec<(RecordKind, i64, String)>,
+}
+
+/// Seals the personal values older records hold in clear (the income base of declarations written
+/// before it was sealed; ID numbers and phones never were written in clear, but are checked too):
+/// each such record gets a new version with the same content, sealed, by `actor` with the reason
+/// [`RESEAL_REASON`]. Nothing is rewritten in place; the chain keeps the older versions as they
+/// were written. A record the write checks now refuse is listed in [`ResealReport::refused`] and
+/// left as it is. Without a data key nothing can be sealed: [`SealingError::NoKey`].
+pub async fn reseal_clear_values(
+    repository: &Repository,
+    actor: &str,
+) -> Result<ResealReport, StorageError> {
+    let mut report = ResealReport::default();
+    reseal_kind::<Member>(repository, actor, &mut report).await?;
+    reseal_kind::<IncomeDeclaration>(repository, actor, &mut report).await?;
+    Ok(report)
+}
+
+async fn reseal_kind<T: ContextCheck>(
+    repository: &Repository,
+    actor: &str,
+    report: &mut ResealReport,
+) -> Result<(), StorageError> {
+    let meta = ChangeMeta {
+        actor: actor.to_string(),
+        reason: Some(RESEAL_REASON.to_string()),
+        idempotency_key: None,
+        entered_at: None,
+    };
+    let mut after_id = None;
+    loop {
+        let rows = repository
+            .backend()
+            .list(&RecordQuery {
+                after_id,
+                limit: Some(500),
+                ..RecordQuery::all(T::KIND)
+            })
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after_id = Some(last.id);
+        for row in &rows {
+            let body: Value =
+                serde_json::from_str(&row.body).map_err(|error| StorageError::Corrupt {
+                    id: row.id,
+                    message: error.to_string(),
+                })?;
+            if !holds_clear_personal(&body, T::PERSONAL_FIELDS) {
+                continue;
+            }
+            if repository.data_key().is_none() {
+                return Err(SealingError::NoKey {
+                    field: T::PERSONAL_FIELDS.join(", "),
+                }
+                .into());
+            }
+            let current = repository.open_row::<T>(row)?;
+            match repository
+                .amend::<T>(T::Id::from(row.id), row.version, current.body, &meta)
+                .await
+            {
+                Ok(stored) => report.resealed.push((T::KIND, row.id, stored.version)),
+                Err(StorageError::Invalid(errors)) => report.refused.push((
+                    T::KIND,
+                    row.id,
+                    errors
+                        .errors
+                        .iter()
+                        .map(|error| format!("{} / {}", error.message_zh, error.message_en))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )),
+                Err(other) => return Err(other),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

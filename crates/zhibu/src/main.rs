@@ -365,6 +365,29 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 backend.name()
             );
             Ok(ExitCode::SUCCESS)
+            // Personal values older versions hold in clear (income bases written before they were
+            // sealed) are sealed by a new version with the reason, when a data key is configured.
+            let repository = repository(&cli.database_url).await?;
+            if repository.data_key().is_some() {
+                let report =
+                    zhibu_storage::sealing::reseal_clear_values(&repository, "zhibu migrate")
+                        .await?;
+                println!(
+                    "个人信息重新加密 {} 条记录 / personal data re-sealed in {} records",
+                    report.resealed.len(),
+                    report.resealed.len()
+                );
+                for (kind, id, reason) in &report.refused {
+                    eprintln!(
+                        "未能重新加密 / not re-sealed: {} {id}: {reason}",
+                        kind.as_str()
+                    );
+                }
+            } else {
+                println!(
+                    "未配置数据密钥，未重新加密个人信息（设置 ZHIBU_DATA_KEY_FILE） / no data key configured: personal data not re-sealed (set ZHIBU_DATA_KEY_FILE)"
+                );
+            }
         }
         Command::Demo {
             seed,

@@ -72,6 +72,10 @@ pub enum DueStatus {
     /// Owed, but the amount cannot be computed: the member pays a percentage and no income
     /// declaration is in force. The branch must record one.
     BaseMissing,
+    /// Owed, but the amount is not known to this reader: the declaration's base is sealed at rest
+    /// and was read without the data key (the engine's checks). Pages and exports read the
+    /// declarations through the repository, which opens the base; nothing computes it as zero.
+    BaseSealed,
     NotOwed {
         reason: NotOwedReason,
     },
@@ -103,7 +107,10 @@ pub struct DueLine {
 impl DueLine {
     /// Owed, whether or not the amount is known.
     pub fn is_owed(&self) -> bool {
-        matches!(self.status, DueStatus::Owed | DueStatus::BaseMissing)
+        matches!(
+            self.status,
+            DueStatus::Owed | DueStatus::BaseMissing | DueStatus::BaseSealed
+        )
     }
 
     fn not_owed(member_id: MemberId, month: YearMonth, reason: NotOwedReason) -> DueLine {
@@ -213,7 +220,11 @@ pub fn monthly_due(
         line.status = DueStatus::BaseMissing;
         return line;
     };
-    let base = declaration.monthly_base.max(Fen::ZERO);
+    let Some(base) = declaration.monthly_base.amount() else {
+        line.status = DueStatus::BaseSealed;
+        return line;
+    };
+    let base = base.max(Fen::ZERO);
     let basis_points = version.percent_rate(category, base).unwrap_or(0);
     line.base = Some(base);
     line.rate = Some(DuesRate::Percent { basis_points });

@@ -206,6 +206,8 @@ fn owed_after_relief(due: &DueLine, relief: Option<AppliedRelief>) -> Option<Fen
         }
         (DueStatus::Owed, None) => Some(due.amount),
         (DueStatus::BaseMissing, None) => None,
+        // The due is unknown to this reader, and so is what a reduction leaves of it.
+        (DueStatus::BaseSealed, _) => None,
     }
 }
 

@@ -39,7 +39,8 @@ pub use ledger::{
 };
 pub use month::{MonthParseError, YearMonth};
 pub use records::{
-    BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, PaymentMethod, ReliefKind,
+    BasisPoints, DuesPayment, DuesPolicy, DuesRelief, IncomeDeclaration, MonthlyBase,
+    PaymentMethod, ReliefKind,
 };
 pub use rules::{
     DUES_ROUNDING, DUES_RULE_TEXTS, DUES_RULE_VERSIONS, DuesRounding, DuesRuleText,

@@ -26,17 +26,78 @@ pub struct IncomeDeclaration {
     pub category: EmploymentCategory,
     /// The monthly base as the category defines it (after tax for salaried members, the pension
     /// for retirees, this month's pay for annual salaries, last quarter's monthly average for the
-    /// self-employed). Zero for flat-rate categories.
-    pub monthly_base: Fen,
+    /// self-employed). Zero for flat-rate categories. Personal data: sealed at rest
+    /// (`Record::PERSONAL_FIELDS`), so a body read without the data key holds it sealed.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub monthly_base: MonthlyBase,
     pub effective_month: YearMonth,
     #[serde(default)]
     pub note: String,
 }
 
+/// The monthly base as a declaration holds it. Income is personal data, sealed at rest like ID
+/// numbers and phones (`zhibu_storage::sealing`): the repository seals the amount before a body is
+/// written and hashed, and opens it when it reads with the data key. A reader without the key (the
+/// engine's snapshots, the context checks, the stored-findings re-check) sees
+/// [`MonthlyBase::Sealed`]: the amount is unknown to it, never zero. In JSON the amount is a number
+/// of fen, the sealed value the sealed object, which is written back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MonthlyBase {
+    Amount(Fen),
+    /// Sealed at rest and not opened: the stored sealed object, as it was read.
+    Sealed(serde_json::Value),
+}
+
+impl MonthlyBase {
+    /// The amount, or `None` while it is sealed.
+    pub fn amount(&self) -> Option<Fen> {
+        match self {
+            MonthlyBase::Amount(amount) => Some(*amount),
+            MonthlyBase::Sealed(_) => None,
+        }
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        matches!(self, MonthlyBase::Sealed(_))
+    }
+}
+
+impl From<Fen> for MonthlyBase {
+    fn from(amount: Fen) -> MonthlyBase {
+        MonthlyBase::Amount(amount)
+    }
+}
+
+impl Serialize for MonthlyBase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            MonthlyBase::Amount(amount) => amount.serialize(serializer),
+            MonthlyBase::Sealed(sealed) => sealed.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MonthlyBase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MonthlyBase, D::Error> {
+        use serde::de::Error as _;
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Object(object) if object.contains_key("sealed") => {
+                Ok(MonthlyBase::Sealed(serde_json::Value::Object(object)))
+            }
+            value => serde_json::from_value::<Fen>(value)
+                .map(MonthlyBase::Amount)
+                .map_err(D::Error::custom),
+        }
+    }
+}
+
 impl IncomeDeclaration {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        if self.monthly_base.is_negative() {
+        // A sealed base was checked when it was written; a reader without the key cannot see it,
+        // so only an amount in clear is checked here.
+        let base = self.monthly_base.amount();
+        if base.is_some_and(Fen::is_negative) {
             errors.add(
                 "monthly_base",
                 "amount_negative",
@@ -44,7 +105,7 @@ impl IncomeDeclaration {
                 "the base cannot be negative",
             );
         }
-        if !has_percentage_rate(self.category) && self.monthly_base.is_positive() {
+        if !has_percentage_rate(self.category) && base.is_some_and(Fen::is_positive) {
             errors.add(
                 "monthly_base",
                 "base_not_used",

@@ -64,6 +64,8 @@ dues_id!(
 impl Record for IncomeDeclaration {
     const KIND: RecordKind = RecordKind::IncomeDeclaration;
     type Id = IncomeDeclarationId;
+    /// Income is personal data: sealed at rest (see [`super::MonthlyBase`]).
+    const PERSONAL_FIELDS: &'static [&'static str] = &["monthly_base"];
 
     fn scope_org(&self) -> Option<OrgId> {
         Some(self.branch_id)

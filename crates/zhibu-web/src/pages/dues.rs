@@ -755,7 +755,7 @@ pub async fn record_declaration(
             member_id,
             branch_id,
             category,
-            monthly_base,
+            monthly_base: monthly_base.into(),
             effective_month,
             note: String::new(),
         };

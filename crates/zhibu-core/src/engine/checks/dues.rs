@@ -16,7 +16,8 @@ use super::super::index::BranchDues;
 use super::{BranchContext, FindingParts};
 use crate::domain::{Member, MemberId, RecordKind, Stored};
 use crate::dues::{
-    DuesFlag, DuesFlagKind, DuesRecords, MemberLedger, YearMonth, dues_branch_for, member_ledger,
+    DueStatus, DuesFlag, DuesFlagKind, DuesRecords, MemberLedger, YearMonth, dues_branch_for,
+    member_ledger,
 };
 use crate::engine::resolve::Applied;
 use crate::engine::{Evidence, EvidenceRecord, Finding, FindingStatus};
@@ -97,9 +98,16 @@ impl<'a> BranchContext<'a, '_> {
             };
             let name = &member.body.name;
             let owed_text = |month: &YearMonth| {
-                ledger
-                    .month(*month)
-                    .and_then(|line| line.owed)
+                let line = ledger.month(*month);
+                if line.is_some_and(|line| line.due.status == DueStatus::BaseSealed) {
+                    // The base is sealed at rest and the engine reads without the data key: the
+                    // amount is on the dues ledger, for those who may read it.
+                    return (
+                        "应交额见党费账".to_string(),
+                        "amount owed: see the dues ledger".to_string(),
+                    );
+                }
+                line.and_then(|line| line.owed)
                     .map(|owed| {
                         (
                             format!("应交{owed}"),
