@@ -735,6 +735,32 @@ const IMPORT_PAGES: [RouteSpec; 4] = [
     ),
 ];
 
+/// The election entry form and the report upwards (issue 5 §4), in the order the page router
+/// adds them: recording an election is creating one; sending it up and the upper decision amend it.
+const ELECTION_FORM_PAGES: [RouteSpec; 3] = [
+    form(
+        "GET",
+        "/branches/{id}/elections/new",
+        Area::Elections,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "POST",
+        "/branches/{id}/elections/new",
+        Area::Elections,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "POST",
+        "/elections/{id}/report",
+        Area::Elections,
+        Action::Amend,
+        Target::Item,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -761,6 +787,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(REGULARITY_AND_CALENDAR_PAGES)
     .chain(REMINDER_PAGES)
     .chain(ADMISSION_VOTE_PAGES)
+    .chain(ELECTION_FORM_PAGES)
     .chain(DUES_PAGES)
     .chain(EXPORTS)
     .chain(IMPORT_PAGES)

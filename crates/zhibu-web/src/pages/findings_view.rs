@@ -28,6 +28,8 @@ pub struct FindingView {
     pub exempted: Option<String>,
     pub coming_due: bool,
     pub exempt_form: Option<ExemptForm>,
+    /// Where to do what the finding asks, where a page does it (an election due: its form).
+    pub act_href: Option<String>,
 }
 
 pub struct EvidenceView {
@@ -122,6 +124,8 @@ impl FindingView {
             exempted,
             coming_due: finding.status == FindingStatus::ComingDue,
             exempt_form: None,
+            act_href: (finding.rule_id == "BRANCH.COMMITTEE.TERM_EXPIRY")
+                .then(|| format!("/branches/{}/elections/new", finding.org_id)),
         }
     }
 }

@@ -434,6 +434,34 @@ texts! {
     election_approved: "已批准", "approved";
     election_rejected: "未批准", "not approved";
     election_awaiting: "等待批复", "awaiting the decision";
+    // The election entry form and the report upwards (issue 5, elections).
+    election_new_link: "记录换届选举", "Record an election";
+    election_new_title: "记录换届选举", "Record an election";
+    election_nothing_written: "未写入任何记录。", "Nothing was written.";
+    election_choose_meeting: "选择召开选举的党员大会", "Choose the general meeting that held the election";
+    election_no_general_meeting: "本支部没有党员大会记录：请先记录召开选举的党员大会。", "This branch has no general meeting on record: record the meeting that held the election first.";
+    election_expected: "应到会有选举权的党员（按当天名册计算）", "Members expected with voting rights (from the roster on the day)";
+    election_form_kind: "领导机构形式", "Form of leadership";
+    election_form_committee: "支部委员会", "Branch committee";
+    election_form_secretary_only: "不设委员会，只设书记（副书记）", "No committee: a secretary (and deputy)";
+    election_col_member: "党员", "Member";
+    election_col_present: "实到", "Present";
+    election_ballots_issued: "发出选票", "Ballots issued";
+    election_ballots_returned: "收回选票", "Ballots returned";
+    election_ballots_void: "废票", "Void ballots";
+    election_reduce_seats: "经党员大会同意，把名额减少到已当选的人数", "With the general meeting's consent, reduce the seats to those elected";
+    election_count: "计票并显示结果", "Count and show the result";
+    election_save: "保存选举记录", "Save the election";
+    election_saved: "已保存。", "Saved.";
+    election_report_title: "上报上级党组织审批", "Send up for approval";
+    election_reported_on: "上报日期", "Sent up on";
+    election_report_submit: "记录上报", "Record that it was sent up";
+    election_approval_title: "上级党组织批复（书记、副书记人选）", "The upper organization's decision (secretary and deputy)";
+    election_decided_on: "批复日期", "Decided on";
+    election_approve_yes: "批准", "Approved";
+    election_approve_no: "不批准", "Not approved";
+    election_approval_submit: "记录批复", "Record the decision";
+    election_reason: "修改原因", "Reason for the change";
 }
 
 impl Lang {

@@ -130,6 +130,9 @@ pub fn routes() -> RecordingRouter {
         .post("/meetings/{id}/ballot-box/close", votes::close_ballot_box)
         .get("/branches/{id}/elections", elections::branch_elections)
         .get("/elections/{id}", elections::view_election)
+        .get("/branches/{id}/elections/new", elections::new_election)
+        .post("/branches/{id}/elections/new", elections::record_election)
+        .post("/elections/{id}/report", elections::report_election)
         // Spreadsheet import (issue 4 §3): upload, preview, confirm, roll back.
         .get("/imports", imports::imports_page)
         .post(
