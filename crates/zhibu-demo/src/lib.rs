@@ -20,6 +20,8 @@
 
 mod branch;
 mod dates;
+// Dues (党费) records of each branch (issue 4).
+mod dues;
 mod load;
 mod names;
 mod plan;
@@ -39,12 +41,13 @@ use zhibu_core::{
     Stored,
 };
 
+pub use dues::BranchDues;
 pub use load::{DEMO_ACTOR, DemoSummary, RecordCounts, load};
 pub use regularity::{PlantedMissedMonth, PlantedRegularity};
 pub use showcase::{Showcase, load_showcase};
 
 use crate::dates::{month_label, quarter_label, theme_day};
-use crate::plan::{CityPlan, Imperfection};
+use crate::plan::{CityPlan, DuesImperfection, Imperfection};
 
 /// A record entered this many days or more after its event is a late entry (补录).
 pub const LATE_ENTRY_DAYS: i64 = 30;
@@ -247,6 +250,14 @@ impl DemoDataset {
         branch::generate_branch(&self.plan, index)
     }
 
+    /// The dues records of the `index`-th branch (issue 4): its settings, income declarations,
+    /// payments and reliefs, generated from its `records` (those of [`Self::branch_records`] for
+    /// the same index) and the plan. Kept apart from the branch's other records so that callers
+    /// that do not keep dues (the benchmark city) do not pay for them.
+    pub fn branch_dues(&self, index: usize, records: &BranchRecords) -> BranchDues {
+        dues::generate_dues(&self.plan, index, records)
+    }
+
     /// Every branch's records, one branch at a time.
     pub fn branches(&self) -> impl Iterator<Item = BranchRecords> + '_ {
         (0..self.branch_count()).map(|index| self.branch_records(index))
@@ -275,6 +286,48 @@ impl DemoDataset {
         let today = self.plan.today;
         let mut planted = Vec::new();
         for branch in &self.plan.branches {
+            if let Some(imperfection) = branch.dues_imperfection {
+                let (rule_id, from, description_zh, coming_due) = match imperfection {
+                    DuesImperfection::ThreeMonthsUnpaid { from } => (
+                        "DUES.NONPAYMENT.SIX_MONTHS",
+                        from,
+                        format!(
+                            "有1名党员自{}年{}月起连续3个月未交纳党费，应批评教育、限期改正（党费规定第十三条）",
+                            from.year(),
+                            from.month()
+                        ),
+                        true,
+                    ),
+                    DuesImperfection::SixMonthsUnpaid { from } => (
+                        "DUES.NONPAYMENT.SIX_MONTHS",
+                        from,
+                        format!(
+                            "有1名党员自{}年{}月起连续6个月未交纳党费，应由支部大会讨论决定（章程第九条、党费规定第十三条）",
+                            from.year(),
+                            from.month()
+                        ),
+                        false,
+                    ),
+                    DuesImperfection::ReliefAwaitingApproval { from } => (
+                        "DUES.HARDSHIP",
+                        from,
+                        format!(
+                            "1名党员自{}年{}月起少交党费，经支部研究但未报上级党委批准，减免未生效（党费规定第七条）",
+                            from.year(),
+                            from.month()
+                        ),
+                        false,
+                    ),
+                };
+                planted.push(Planted {
+                    rule_id,
+                    org_id: branch.org_id,
+                    org_name: branch.name.clone(),
+                    period_label: month_label(from),
+                    description_zh,
+                    coming_due,
+                });
+            }
             let Some(imperfection) = &branch.imperfection else {
                 continue;
             };
@@ -407,7 +460,9 @@ impl DemoDataset {
         };
         let mut next_id = self.orgs.len() as i64 + 1 + self.plan.member_total as i64;
         let mut members: BTreeMap<i64, Stored<Member>> = BTreeMap::new();
-        for records in self.branches() {
+        let mut dues_records = Vec::new();
+        for (index, records) in self.branches().enumerate() {
+            dues_records.push(self.branch_dues(index, &records));
             for member in records.members {
                 members.insert(
                     member.id.0,
@@ -438,6 +493,34 @@ impl DemoDataset {
                 snapshot
                     .talks
                     .push(stored(next_id, talk.body, talk.entered_at));
+                next_id += 1;
+            }
+        }
+        for dues in dues_records {
+            for policy in dues.policies {
+                snapshot
+                    .dues_policies
+                    .push(stored(next_id, policy.body, policy.entered_at));
+                next_id += 1;
+            }
+            for declaration in dues.declarations {
+                snapshot.income_declarations.push(stored(
+                    next_id,
+                    declaration.body,
+                    declaration.entered_at,
+                ));
+                next_id += 1;
+            }
+            for payment in dues.payments {
+                snapshot
+                    .dues_payments
+                    .push(stored(next_id, payment.body, payment.entered_at));
+                next_id += 1;
+            }
+            for relief in dues.reliefs {
+                snapshot
+                    .dues_reliefs
+                    .push(stored(next_id, relief.body, relief.entered_at));
                 next_id += 1;
             }
         }

@@ -5,15 +5,27 @@
 //! Orgs, members and terms go in by sitting (records entered together share one transaction and
 //! one entry instant); meetings and talks, the bulk, go in one transaction per branch and kind,
 //! each record with its own entry instant (`Repository::create_many_entered`).
+//!
+//! Dues (issue 4) are about four times as many records as everything else together (a payment a
+//! member a month), so they take the trusted bulk path (`Repository::bulk_load`: multi-row
+//! inserts, each record hash-chained exactly as `create` chains it, its own checks run and its
+//! personal fields sealed, the checks against other records skipped), in batches of
+//! [`DUES_BATCH`] records across branches. What those skipped checks would ask — that each record's
+//! branch is the member's dues branch on its date, that a relief's approver is above the branch —
+//! holds by construction (`dues.rs` derives the branch with `dues_branch_for`) and is tested
+//! (`tests/dues.rs`).
+
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use zhibu_core::calendar::china_date;
+use zhibu_core::dues::{BranchDuesPolicy, DuesPayment, DuesRelief, IncomeDeclaration};
 use zhibu_core::{
     CommitteeTerm, FieldError, HeartToHeartTalk, Meeting, Member, MemberId, Org, OrgId,
     ValidationErrors,
 };
-use zhibu_storage::{ChangeMeta, Repository, StorageError};
+use zhibu_storage::{ChangeMeta, Repository, StorageError, TrustedRecord};
 
 use crate::{DemoDataset, LATE_ENTRY_DAYS, LateEntry, Planted};
 
@@ -22,6 +34,9 @@ pub const DEMO_ACTOR: &str = "demo";
 
 /// At most this many records go into one transaction.
 const CHUNK: usize = 2_000;
+
+/// Dues records per bulk transaction.
+const DUES_BATCH: usize = 20_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RecordCounts {
@@ -32,6 +47,11 @@ pub struct RecordCounts {
     pub committee_terms: u64,
     pub meetings: u64,
     pub talks: u64,
+    /// Dues records (issue 4): branch settings, income declarations, payments and reliefs.
+    pub dues_policies: u64,
+    pub income_declarations: u64,
+    pub dues_payments: u64,
+    pub dues_reliefs: u64,
     /// Write transactions used.
     pub transactions: u64,
 }
@@ -45,6 +65,14 @@ pub struct DemoSummary {
     pub planted: Vec<Planted>,
     /// Records entered weeks late, with their stored ids.
     pub late_entries: Vec<LateEntry>,
+    /// Whether the dues records were written: only into a repository that holds a data key,
+    /// because income is personal data sealed at rest and a repository without a key refuses it.
+    /// Without one the city has no dues and [`DemoSummary::planted`] leaves out the dues
+    /// imperfections.
+    pub dues_written: bool,
+    /// Of the load, the time spent generating and writing the dues records (the rest is what the
+    /// load took before dues were added).
+    pub dues_elapsed: Duration,
 }
 
 /// Local ids to stored ids.
@@ -134,6 +162,57 @@ impl IdMap {
         Ok(meeting)
     }
 
+    fn remap_declaration(
+        &self,
+        declaration: &IncomeDeclaration,
+    ) -> Result<IncomeDeclaration, StorageError> {
+        let mut declaration = declaration.clone();
+        declaration.member_id = self.member(declaration.member_id)?;
+        declaration.branch_id = self.org(declaration.branch_id)?;
+        Ok(declaration)
+    }
+
+    fn remap_payment(&self, payment: &DuesPayment) -> Result<DuesPayment, StorageError> {
+        let mut payment = payment.clone();
+        payment.member_id = self.member(payment.member_id)?;
+        payment.branch_id = self.org(payment.branch_id)?;
+        Ok(payment)
+    }
+
+    fn remap_relief(&self, relief: &DuesRelief) -> Result<DuesRelief, StorageError> {
+        let mut relief = relief.clone();
+        relief.member_id = self.member(relief.member_id)?;
+        relief.branch_id = self.org(relief.branch_id)?;
+        relief.approved_by = relief.approved_by.map(|org| self.org(org)).transpose()?;
+        Ok(relief)
+    }
+
+    fn remap_policy(&self, policy: &BranchDuesPolicy) -> Result<BranchDuesPolicy, StorageError> {
+        let mut policy = policy.clone();
+        policy.branch_id = self.org(policy.branch_id)?;
+        Ok(policy)
+    }
+
+    /// The stored path of every org (`/root/department/branch/`), by local index.
+    fn org_paths(&self, dataset: &DemoDataset) -> Result<Vec<String>, StorageError> {
+        let mut paths: Vec<String> = Vec::with_capacity(dataset.orgs.len());
+        for org in &dataset.orgs {
+            let own = self.org(org.id)?.0;
+            let path = match org.body.parent_id {
+                None => format!("/{own}/"),
+                Some(parent) => {
+                    let parent_path = usize::try_from(parent.0 - 1)
+                        .ok()
+                        .and_then(|index| paths.get(index))
+                        .ok_or_else(|| unknown("parent_id", parent.0))?;
+                    format!("{parent_path}{own}/")
+                }
+            };
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+
     fn remap_talk(&self, talk: &HeartToHeartTalk) -> Result<HeartToHeartTalk, StorageError> {
         let mut talk = talk.clone();
         talk.org_id = self.org(talk.org_id)?;
@@ -171,9 +250,25 @@ fn sittings<T>(items: &[T], entered_at: impl Fn(&T) -> DateTime<Utc>) -> Vec<&[T
     runs
 }
 
+/// Writes the pending dues records through the bulk path with freshly reserved ids, and empties
+/// the list.
+async fn write_dues(
+    repo: &Repository,
+    pending: &mut Vec<TrustedRecord>,
+) -> Result<(), StorageError> {
+    let first = repo.reserve_record_ids(pending.len() as u64).await?;
+    for (offset, record) in pending.iter_mut().enumerate() {
+        record.id = first + offset as i64;
+    }
+    repo.bulk_load(pending, DEMO_ACTOR).await?;
+    pending.clear();
+    Ok(())
+}
+
 /// Loads `dataset` into `repo`, which should be empty (the loader does not look for an earlier
-/// load). Each sitting's records are one transaction; a failure stops the load and returns the
-/// error, leaving the branches written so far in place.
+/// load). The dues records are written only if `repo` holds a data key (see
+/// [`DemoSummary::dues_written`]). Each sitting's records are one transaction; a failure stops the
+/// load and returns the error, leaving the branches written so far in place.
 pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummary, StorageError> {
     let mut counts = RecordCounts::default();
     let member_base = dataset.orgs.len() as i64 + 1;
@@ -196,8 +291,12 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
             .extend(stored.iter().map(|org| Some(OrgId(org.id))));
     }
 
+    let paths = ids.org_paths(dataset)?;
+    let mut pending_dues: Vec<TrustedRecord> = Vec::new();
+    let mut dues_elapsed = Duration::ZERO;
+    let dues_written = repo.data_key().is_some();
     let mut late_entries = Vec::new();
-    for records in dataset.branches() {
+    for (index, records) in dataset.branches().enumerate() {
         for run in sittings(&records.members, |member| member.entered_at) {
             let bodies = run
                 .iter()
@@ -267,11 +366,73 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
             counts.transactions += 1;
             counts.talks += stored.len() as u64;
         }
+        // Dues, after the branch's members (and those who transferred in) have their ids.
+        if !dues_written {
+            continue;
+        }
+        let dues_started = Instant::now();
+        let dues = dataset.branch_dues(index, &records);
+        let path = usize::try_from(records.branch_id.0 - 1)
+            .ok()
+            .and_then(|at| paths.get(at))
+            .ok_or_else(|| unknown("branch_id", records.branch_id.0))?;
+        for policy in &dues.policies {
+            let body = ids.remap_policy(&policy.body)?;
+            pending_dues.push(TrustedRecord::new(
+                0,
+                path.clone(),
+                &body,
+                policy.entered_at,
+            )?);
+            counts.dues_policies += 1;
+        }
+        for declaration in &dues.declarations {
+            let body = ids.remap_declaration(&declaration.body)?;
+            pending_dues.push(TrustedRecord::new(
+                0,
+                path.clone(),
+                &body,
+                declaration.entered_at,
+            )?);
+            counts.income_declarations += 1;
+        }
+        for payment in &dues.payments {
+            let body = ids.remap_payment(&payment.body)?;
+            pending_dues.push(TrustedRecord::new(
+                0,
+                path.clone(),
+                &body,
+                payment.entered_at,
+            )?);
+            counts.dues_payments += 1;
+        }
+        for relief in &dues.reliefs {
+            let body = ids.remap_relief(&relief.body)?;
+            pending_dues.push(TrustedRecord::new(
+                0,
+                path.clone(),
+                &body,
+                relief.entered_at,
+            )?);
+            counts.dues_reliefs += 1;
+        }
+        if pending_dues.len() >= DUES_BATCH {
+            write_dues(repo, &mut pending_dues).await?;
+            counts.transactions += 1;
+        }
+        dues_elapsed += dues_started.elapsed();
+    }
+    if !pending_dues.is_empty() {
+        let dues_started = Instant::now();
+        write_dues(repo, &mut pending_dues).await?;
+        counts.transactions += 1;
+        dues_elapsed += dues_started.elapsed();
     }
 
     let planted = dataset
         .planted
         .iter()
+        .filter(|planted| dues_written || !planted.rule_id.starts_with("DUES."))
         .map(|planted| {
             Ok(Planted {
                 org_id: ids.org(planted.org_id)?,
@@ -284,6 +445,8 @@ pub async fn load(repo: &Repository, dataset: &DemoDataset) -> Result<DemoSummar
         counts,
         planted,
         late_entries,
+        dues_written,
+        dues_elapsed,
     })
 }
 

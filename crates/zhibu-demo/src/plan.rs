@@ -12,7 +12,7 @@ use crate::dates::{
     theme_day, working_day_on_or_after,
 };
 use crate::names::{self, DEPARTMENTS, INSTITUTION_SECTIONS, ORGAN_SECTIONS, PLACES};
-use crate::rng::{Rng, STREAM_CITY};
+use crate::rng::{Rng, STREAM_CITY, STREAM_DUES_CITY};
 use crate::{DemoConfig, OrgEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,22 @@ pub(crate) enum Imperfection {
     BelowThreeFullMembers,
     /// No general meeting in the quarter starting on `quarter`.
     NoGeneralMeeting { quarter: NaiveDate },
+}
+
+/// A planted dues imperfection (issue 4), carried by a branch without any other imperfection, so
+/// that the dues findings of one branch cannot hide or add to its meeting findings. Each concerns
+/// one long-standing member, chosen when the branch's dues are generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DuesImperfection {
+    /// Nothing paid for the three whole months before today's month, starting with `from`: a
+    /// reminder (批评教育，限期改正).
+    ThreeMonthsUnpaid { from: NaiveDate },
+    /// Nothing paid for the six whole months before today's month, starting with `from`: a
+    /// general-meeting decision is due (章程第九条、党费规定第十三条).
+    SixMonthsUnpaid { from: NaiveDate },
+    /// A reduction decided by the branch from the month `from`, never sent up for approval: the
+    /// member pays the reduced amount, the relief is not in effect (党费规定第七条).
+    ReliefAwaitingApproval { from: NaiveDate },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +95,7 @@ pub(crate) struct BranchPlan {
     /// of the record period and the last is the latest election.
     pub term_dates: Vec<NaiveDate>,
     pub imperfection: Option<Imperfection>,
+    pub dues_imperfection: Option<DuesImperfection>,
     /// A month whose records were entered weeks late: the month's first day and the delay in days.
     pub late_month: Option<(NaiveDate, i64)>,
     pub transfer_out: Option<usize>,
@@ -183,6 +200,60 @@ pub(crate) fn full_months(first_day: NaiveDate, today: NaiveDate) -> Vec<NaiveDa
         month = next_month(month);
     }
     months
+}
+
+/// Plants the dues imperfections in branches that carry nothing else, from a stream of their own so
+/// that the rest of the city is what it was before dues were added.
+fn assign_dues_imperfections(
+    config: &DemoConfig,
+    branches: &mut [BranchPlan],
+    order: &[usize],
+    months: &[NaiveDate],
+) {
+    let mut rng = Rng::derive(config.seed, STREAM_DUES_CITY, 0);
+    let total = branches.len();
+    let Some(last_month) = months.last().copied() else {
+        return;
+    };
+    // Today's month, and the whole months before it.
+    let current = next_month(last_month);
+    let back = |count: i32| add_months(current, -count);
+    let mut wanted: Vec<DuesImperfection> = Vec::new();
+    if months.len() >= 4 {
+        for _ in 0..scaled(total, 150) {
+            wanted.push(DuesImperfection::ThreeMonthsUnpaid { from: back(3) });
+        }
+    }
+    if months.len() >= 7 {
+        for _ in 0..scaled(total, 150) {
+            wanted.push(DuesImperfection::SixMonthsUnpaid { from: back(6) });
+        }
+    }
+    if months.len() >= 3 {
+        for _ in 0..scaled(total, 300) {
+            let earliest = (months.len() as i64).min(5);
+            let from = back(rng.range(2, earliest) as i32);
+            wanted.push(DuesImperfection::ReliefAwaitingApproval { from });
+        }
+    }
+    // In reverse shuffled order, so that these are not the branches the other imperfections
+    // would take next at a larger size; branches with enough long-standing members.
+    let candidates: Vec<usize> = order
+        .iter()
+        .rev()
+        .copied()
+        .filter(|branch| {
+            let plan = &branches[*branch];
+            plan.imperfection.is_none()
+                && plan.late_month.is_none()
+                && plan.transfer_out.is_none()
+                && plan.transfers_in.is_empty()
+                && plan.member_count >= 8
+        })
+        .collect();
+    for (imperfection, branch) in wanted.into_iter().zip(candidates) {
+        branches[branch].dues_imperfection = Some(imperfection);
+    }
 }
 
 pub(crate) struct PlanOutput {
@@ -360,6 +431,7 @@ pub(crate) fn plan_city(config: &DemoConfig) -> PlanOutput {
                 term_years: term_years(department.unit_kind),
                 term_dates: Vec::new(),
                 imperfection: None,
+                dues_imperfection: None,
                 late_month: None,
                 transfer_out: None,
                 transfers_in: Vec::new(),
@@ -702,6 +774,8 @@ pub(crate) fn plan_city(config: &DemoConfig) -> PlanOutput {
             member,
         });
     }
+
+    assign_dues_imperfections(config, &mut branches, &order, &months);
 
     PlanOutput {
         plan: CityPlan {

@@ -9,6 +9,12 @@ use chrono::{NaiveDate, TimeDelta};
 pub(crate) const STREAM_CITY: u64 = 1;
 pub(crate) const STREAM_BRANCH: u64 = 2;
 pub(crate) const STREAM_TRANSFER: u64 = 3;
+/// Dues (issue 4): the city's choice of branches with planted dues imperfections (index 0), each
+/// branch's payments (index = branch), and each member's income (index = local member id), kept
+/// apart so that adding dues changed none of the records generated before them.
+pub(crate) const STREAM_DUES_CITY: u64 = 4;
+pub(crate) const STREAM_DUES_BRANCH: u64 = 5;
+pub(crate) const STREAM_DUES_MEMBER: u64 = 6;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Rng {

@@ -15,7 +15,7 @@ fn day(text: &str) -> NaiveDate {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test date")
 }
 
-/// What the engine reports as missed or broken, plus the term-expiry reminders. Other coming-due
+/// What the engine reports as missed or broken, plus the term-expiry and dues reminders. Other coming-due
 /// findings are about the current, unfinished periods, which the demo does not plant.
 pub fn engine_findings(dataset: &zhibu_demo::DemoDataset) -> BTreeSet<common::FindingKey> {
     let catalogue = Catalogue::national().expect("the national catalogue loads");
@@ -40,6 +40,8 @@ pub fn engine_findings(dataset: &zhibu_demo::DemoDataset) -> BTreeSet<common::Fi
         .filter(|finding| {
             finding.status != FindingStatus::ComingDue
                 || finding.rule_id == "BRANCH.COMMITTEE.TERM_EXPIRY"
+                // Three months without dues: the reminder the demo plants (issue 4).
+                || finding.rule_id == "DUES.NONPAYMENT.SIX_MONTHS"
         })
         .map(|finding| {
             (

@@ -235,9 +235,21 @@ fn the_planted_list_has_every_kind_of_imperfection() {
         dataset
             .planted
             .iter()
-            .filter(|planted| planted.coming_due)
+            .filter(|planted| planted.coming_due && !planted.rule_id.starts_with("DUES."))
             .count(),
         1
+    );
+    // Dues (issue 4): two members three months behind (reminders), two six months behind, one
+    // reduction never sent up for approval.
+    assert_eq!(by_rule["DUES.NONPAYMENT.SIX_MONTHS"], 4);
+    assert_eq!(by_rule["DUES.HARDSHIP"], 1);
+    assert_eq!(
+        dataset
+            .planted
+            .iter()
+            .filter(|planted| planted.coming_due && planted.rule_id.starts_with("DUES."))
+            .count(),
+        2
     );
     let catch_up = dataset
         .planted

@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use chrono::NaiveDate;
 use zhibu_core::rules::Catalogue;
 use zhibu_demo::{DemoConfig, generate, load};
+use zhibu_storage::sealing::DataKey;
 use zhibu_storage::{Backend, Repository};
 
 /// Removes the database file and its WAL companions when the test ends, pass or fail.
@@ -39,7 +40,9 @@ async fn the_standard_city_loads_into_sqlite() {
     backend.migrate().await.expect("migrate");
     // The repository consults the catalogue only for local rules, which the demo does not write.
     let catalogue = Catalogue::from_rules(Vec::new()).expect("empty catalogue");
-    let repo = Repository::new(Arc::new(backend), Arc::new(catalogue));
+    // Income is sealed at rest: with a data key the city is loaded with its dues (issue 4).
+    let repo = Repository::new(Arc::new(backend), Arc::new(catalogue))
+        .with_data_key(Arc::new(DataKey::generate().0));
 
     let config = DemoConfig::new(
         20_261_129,
@@ -60,6 +63,17 @@ async fn the_standard_city_loads_into_sqlite() {
         counts.talks,
         counts.transactions
     );
+    println!(
+        "of which dues: {} settings, {} declarations, {} payments, {} reliefs in {:?} (without them: {:?})",
+        counts.dues_policies,
+        counts.income_declarations,
+        counts.dues_payments,
+        counts.dues_reliefs,
+        summary.dues_elapsed,
+        elapsed.saturating_sub(summary.dues_elapsed)
+    );
+    assert!(summary.dues_written);
+    assert!(counts.dues_payments > 150_000, "{counts:?}");
 
     let (mut meetings, mut talks, mut terms, mut transfers) = (0, 0, 0, 0);
     for records in dataset.branches() {

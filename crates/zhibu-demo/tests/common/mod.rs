@@ -419,6 +419,7 @@ pub fn check(snapshot: &Snapshot, first_day: NaiveDate, today: NaiveDate) -> BTr
             );
         }
     }
+    check_dues(snapshot, first_day, today, &mut findings);
     findings
 }
 
@@ -573,4 +574,79 @@ pub fn weekend_meetings(snapshot: &Snapshot) -> usize {
             )
         })
         .count()
+}
+
+/// The dues rules, read naively: in a branch that keeps dues (it has dues settings), a member on
+/// the roster today who paid nothing toward each of the last whole months (counted back while
+/// they belonged to the branch on the month's first day) gets a reminder at 3 months and a
+/// general-meeting decision at 6, keyed by the first unpaid month; a relief recorded without the
+/// upper committee's approval is reported from its first month.
+fn check_dues(
+    snapshot: &Snapshot,
+    first_day: NaiveDate,
+    today: NaiveDate,
+    findings: &mut BTreeSet<FindingKey>,
+) {
+    let keeping: BTreeSet<OrgId> = snapshot
+        .dues_policies
+        .iter()
+        .map(|policy| policy.body.branch_id)
+        .collect();
+    let mut paid: BTreeSet<(i64, OrgId, NaiveDate)> = BTreeSet::new();
+    for payment in &snapshot.dues_payments {
+        for month in &payment.body.months_covered {
+            paid.insert((
+                payment.body.member_id.0,
+                payment.body.branch_id,
+                month.first_day(),
+            ));
+        }
+    }
+    let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    for member in &snapshot.members {
+        let Some(branch) = member.body.branch_on(today) else {
+            continue;
+        };
+        if !keeping.contains(&branch) || member.body.status_on(today).is_none() {
+            continue;
+        }
+        let mut unpaid = Vec::new();
+        let mut month = add_months(this_month, -1);
+        while month >= first_day
+            && member.body.branch_on(month) == Some(branch)
+            && member.body.joined_on <= month
+            && !paid.contains(&(member.id, branch, month))
+        {
+            unpaid.push(month);
+            month = add_months(month, -1);
+        }
+        if let Some(first) = unpaid.last() {
+            let label = format!("{}-{:02}", first.year(), first.month());
+            if unpaid.len() >= 6 {
+                findings.insert((
+                    "DUES.NONPAYMENT.SIX_MONTHS".to_string(),
+                    branch.0,
+                    label,
+                    false,
+                ));
+            } else if unpaid.len() >= 3 {
+                findings.insert((
+                    "DUES.NONPAYMENT.SIX_MONTHS".to_string(),
+                    branch.0,
+                    label,
+                    true,
+                ));
+            }
+        }
+    }
+    for relief in &snapshot.dues_reliefs {
+        if relief.body.upper_approval_ref.trim().is_empty() {
+            findings.insert((
+                "DUES.HARDSHIP".to_string(),
+                relief.body.branch_id.0,
+                relief.body.from_month.to_string(),
+                false,
+            ));
+        }
+    }
 }
