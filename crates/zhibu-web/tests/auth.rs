@@ -2552,6 +2552,7 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     | ("GET", "/branches/{id}/meetings/new")
                     | ("GET", "/branches/{id}/admissions")
                     | ("GET", "/branches/{id}/elections")
+                    | ("GET", "/branches/{id}/elections/new")
                     | ("GET", "/branches/{id}/dues") => {
                         let (area, action) = (route.area, route.action);
                         let expect = if actor.is_administrator() {
@@ -2783,6 +2784,29 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         };
                         targets.push((route.path.replace("{id}", &id.to_string()), expect));
                     }
+                    // The election form and the report upwards (issue 5 §4): posted empty, the form
+                    // answers 422 naming the missing meeting or step to those who may use it.
+                    ("POST", "/branches/{id}/elections/new")
+                    | ("POST", "/elections/{id}/report") => {
+                        let (id, missing) = if route.path == "/elections/{id}/report" {
+                            (side.record(Area::Elections), "step")
+                        } else {
+                            (side.branch, "meeting_id")
+                        };
+                        let expect = if actor.is_administrator()
+                            || (is_home
+                                && !matches!(
+                                    actor.policy(route.area, route.action),
+                                    Access::Denied | Access::Own
+                                )) {
+                            PageExpect::Invalid(missing.into())
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            PageExpect::Refused
+                        };
+                        targets.push((route.path.replace("{id}", &id.to_string()), expect));
+                    }
                     // Dues pages (issue 4): the branch's officers and the staff above record payments
                     // and declarations; a member reads only their own ledger.
                     ("POST", "/branches/{id}/dues/payments")
@@ -2958,6 +2982,8 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 ("month", "2026-06"),
                                 ("idempotency_key", &format!("walk-{serial}")),
                             ]),
+                            // Posted empty: refused by the missing field (see above).
+                            "/branches/{id}/elections/new" | "/elections/{id}/report" => Vec::new(),
                             other => panic!("no form for {other}"),
                         };
                         world.post_form(&uri, Some(session), &fields, true).await
