@@ -254,6 +254,10 @@ fn meeting(branch: i64, present: &[i64]) -> Value {
     })
 }
 
+fn meeting_plan(branch: i64) -> Value {
+    json!({ "org_id": branch, "kinds": ["committee_meeting"], "planned_on": "2026-07-08", "starts_at": "14:30", "place": "会议室", "topic": "研究下月工作" })
+}
+
 fn talk(branch: i64, a: i64, b: i64) -> Value {
     json!({ "org_id": branch, "held_on": "2026-03-12", "participants": [a, b], "topic": "思想交流" })
 }
@@ -459,6 +463,10 @@ async fn side(world: &World, admin: &Session, root: i64, name: &str) -> Side {
             )
             .await,
         ),
+        (
+            Area::MeetingPlans,
+            created(world, admin, "/api/v1/meeting-plans", &meeting_plan(branch)).await,
+        ),
     ];
     records.extend(dues_records);
     Side {
@@ -565,6 +573,7 @@ fn new_body(area: Area, side: &Side, serial: usize) -> Value {
         Area::DuesPayments => dues_payment(side.branch, side.members[serial % 2]),
         Area::DuesReliefs => dues_relief(side.branch, side.members[serial % 2]),
         Area::DuesPolicies => dues_policy(side.branch),
+        Area::MeetingPlans => meeting_plan(side.branch),
         other => panic!("no record body for {other:?}"),
     }
 }
@@ -733,6 +742,7 @@ fn area_path(area: Area) -> &'static str {
         Area::DuesPayments => "/api/v1/dues-payments",
         Area::DuesReliefs => "/api/v1/dues-reliefs",
         Area::DuesPolicies => "/api/v1/dues-policies",
+        Area::MeetingPlans => "/api/v1/meeting-plans",
         other => panic!("{other:?} has no records"),
     }
 }
@@ -2553,6 +2563,7 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     | ("GET", "/branches/{id}/admissions")
                     | ("GET", "/branches/{id}/elections")
                     | ("GET", "/branches/{id}/elections/new")
+                    | ("GET", "/branches/{id}/meeting-plans/new")
                     | ("GET", "/branches/{id}/dues") => {
                         let (area, action) = (route.area, route.action);
                         let expect = if actor.is_administrator() {
@@ -2567,6 +2578,21 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                         };
                         targets
                             .push((route.path.replace("{id}", &side.branch.to_string()), expect));
+                    }
+                    // Planned meetings (issue 7): those who may plan, in their branch.
+                    ("POST", "/branches/{id}/meeting-plans") => {
+                        let expect = if actor.is_administrator()
+                            || (is_home
+                                && actor.policy(Area::MeetingPlans, Action::Create)
+                                    != Access::Denied)
+                        {
+                            PageExpect::RedirectTo(format!("/branches/{}?planned=", side.branch))
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else {
+                            PageExpect::Refused
+                        };
+                        targets.push((format!("/branches/{}/meeting-plans", side.branch), expect));
                     }
                     ("POST", "/branches/{id}/meetings") => {
                         let expect = if actor.is_administrator()
@@ -2972,6 +2998,12 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 ("paid_on", "2026-06-10"),
                                 ("method", "cash"),
                                 ("month", "2026-06"),
+                                ("idempotency_key", &format!("walk-{serial}")),
+                            ]),
+                            "/branches/{id}/meeting-plans" => fields(&[
+                                ("kinds", "party_lecture"),
+                                ("planned_on", "2026-07-15"),
+                                ("starts_at", "09:00"),
                                 ("idempotency_key", &format!("walk-{serial}")),
                             ]),
                             "/branches/{id}/dues/declarations" => fields(&[

@@ -1,9 +1,11 @@
 //! Calendar feeds (issue 7) through the real HTTP route: the server runs on a port of its own and
 //! Python fetches `/feeds/<token>.ics` with urllib and parses it with the `icalendar` package, an
 //! independent implementation. The branch feed's events are exactly what the branch workspace
-//! lists (due this month, open findings, the year's meetings); a member's feed holds only what
-//! that member may see; a revoked or made-up token answers 404; the answer carries the calendar
-//! content type, a charset and caching headers, and a repeated fetch with its ETag is 304.
+//! lists (due this month, open findings, every period of the year's calendar of duties, the
+//! upcoming planned meetings, the year's meetings); a plan made through the page is in the branch's
+//! and the member's feed and leaves both once deleted; a member's feed holds only what that member
+//! may see; a revoked or made-up token answers 404; the answer carries the calendar content type, a
+//! charset and caching headers, and a repeated fetch with its ETag is 304.
 //!
 //! Without python3 and its `icalendar` package (7.0 or later) the test prints a loud SKIPPED and
 //! passes, unless ZHIBU_REQUIRE_PYTHON_ICALENDAR=1 (as .ci/run sets), when it fails.
@@ -23,9 +25,9 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use zhibu_core::engine::FindingStatus;
 use zhibu_core::rules::Catalogue;
-use zhibu_core::{Meeting, MeetingId, MemberId};
+use zhibu_core::{Meeting, MeetingId, MeetingPlan, MeetingPlanId, MemberId};
 use zhibu_demo::{DemoConfig, generate, load};
-use zhibu_storage::{AuditQuery, Backend, Repository};
+use zhibu_storage::{AuditQuery, Backend, ChangeMeta, ListRequest, Repository};
 use zhibu_web::auth::{DemoCredential, create_demo_accounts};
 use zhibu_web::{AppState, router, spawn};
 
@@ -297,6 +299,68 @@ fn finding_key(event: &Value) -> Option<String> {
         .map(String::from)
 }
 
+/// The workspace's calendar of duties: (the rule's title, the period's label) for every cell.
+fn workspace_duties(body: &str) -> BTreeSet<(String, String)> {
+    let table = &body[body
+        .find("<table class=\"calendar\">")
+        .expect("the calendar")..];
+    let table = &table[..table.find("</table>").expect("its end")];
+    let mut duties = BTreeSet::new();
+    for row in table
+        .split("<th scope=\"row\" class=\"duty\" title=\"")
+        .skip(1)
+    {
+        let title = unescape(&row[..row.find('"').expect("quote")]);
+        for cell in row.split("<td colspan=").skip(1) {
+            let start = cell.find("title=\"").expect("a cell title") + "title=\"".len();
+            let cell_title =
+                unescape(&cell[start..start + cell[start..].find('"').expect("quote")]);
+            let label = cell_title
+                .split('：')
+                .next()
+                .expect("the period's label")
+                .to_string();
+            duties.insert((title.clone(), label));
+        }
+    }
+    duties
+}
+
+/// Whether an event stands for the period `label` of a duty of `branch`: its UID is
+/// `<rule>-<branch>-<label>[-<subject>]@<host>` (a duty's own event, or the finding's for it).
+fn event_is_period(event: &Value, branch: i64, label: &str) -> bool {
+    let local = event["uid"]
+        .as_str()
+        .and_then(|uid| uid.split('@').next())
+        .unwrap_or_default();
+    let marker = format!("-{branch}-{label}");
+    local.ends_with(&marker) || local.contains(&format!("{marker}-"))
+}
+
+fn first_line(event: &Value) -> String {
+    event["description"]
+        .as_str()
+        .and_then(|text| text.lines().next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+const DUTY_CATEGORY: &str = "年度工作 Duty of the year";
+
+fn is_duty(event: &Value) -> bool {
+    event["categories"][0] == DUTY_CATEGORY
+}
+
+fn plan_id(event: &Value) -> Option<i64> {
+    event["uid"]
+        .as_str()?
+        .strip_prefix("planned-")?
+        .split('@')
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn meeting_id(event: &Value) -> Option<i64> {
     event["uid"]
         .as_str()?
@@ -319,10 +383,14 @@ async fn feeds_parse_with_python_icalendar_over_http_and_match_the_branch_page()
         .await
         .expect("connect to SQLite");
     backend.migrate().await.expect("migrate");
+    // Personal data is sealed at rest: the repository needs its data key.
     let repository = Repository::new(
         Arc::new(backend),
         Arc::new(Catalogue::national().expect("the national catalogue")),
-    );
+    )
+    .with_data_key(Arc::new(zhibu_storage::sealing::DataKey::from_bytes(
+        &[7; 32],
+    )));
     let dataset = generate(&DemoConfig::new(7, date(TODAY)).with_branches(4));
     let summary = load(&repository, &dataset).await.expect("load the demo");
     let credentials = create_demo_accounts(&repository, summary.root)
@@ -338,7 +406,35 @@ async fn feeds_parse_with_python_icalendar_over_http_and_match_the_branch_page()
         .iter()
         .find(|credential| credential.login == "demo-secretary")
         .and_then(|credential| credential.scope_org)
-        .expect("the secretary's branch");
+        .expect("the secretary's branch")
+        .0;
+    // The secretary plans a Party lecture through the page.
+    let (status, body) = post(
+        &pages,
+        &secretary,
+        &format!("/branches/{branch}/meeting-plans"),
+        &[
+            ("org_id", &branch.to_string()),
+            ("kinds", "party_lecture"),
+            ("planned_on", "2026-06-25"),
+            ("starts_at", "14:30"),
+            ("place", "党员活动室"),
+            ("topic", "学习新修订的条例"),
+            ("idempotency_key", "feed-test-plan"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let plans = repository
+        .list::<MeetingPlan>(&ListRequest {
+            subtree: Some(zhibu_core::OrgId(branch)),
+            ..ListRequest::default()
+        })
+        .await
+        .expect("list plans");
+    assert_eq!(plans.items.len(), 1, "one plan");
+    let plan = plans.items[0].id;
+
     let path = make_feed(&pages, &secretary, &format!("branch:{branch}")).await;
     let feed = fetch(&server.url(&path), None).await;
     assert_eq!(feed["status"], 200, "{feed}");
@@ -390,11 +486,81 @@ async fn feeds_parse_with_python_icalendar_over_http_and_match_the_branch_page()
     );
     let feed_meetings: BTreeSet<i64> = events.iter().filter_map(meeting_id).collect();
     assert_eq!(feed_meetings, meetings, "the year's meetings");
+
+    // The whole year: every period of every duty the workspace's calendar shows is one event,
+    // the duty's own or the finding that stands for it, and no duty event is anything else.
+    let duties = workspace_duties(&workspace);
+    assert!(
+        duties.iter().any(|(_, label)| label == "2026-12"),
+        "the calendar runs to December: {duties:?}"
+    );
+    for (title, label) in &duties {
+        let matching: Vec<&Value> = events
+            .iter()
+            .filter(|event| first_line(event) == *title && event_is_period(event, branch, label))
+            .collect();
+        assert!(
+            !matching.is_empty(),
+            "the feed has no event for {title} in {label}"
+        );
+        assert!(
+            matching.iter().filter(|event| is_duty(event)).count() <= 1,
+            "{title} in {label} is one event"
+        );
+        if matching.iter().any(|event| finding_key(event).is_some()) {
+            assert!(
+                !matching.iter().any(|event| is_duty(event)),
+                "a period a finding stands for is that finding's event: {title} {label}"
+            );
+        }
+    }
+    let duty_events: Vec<&Value> = events.iter().filter(|event| is_duty(event)).collect();
+    for event in &duty_events {
+        assert!(
+            duties
+                .iter()
+                .any(|(title, label)| first_line(event) == *title
+                    && event_is_period(event, branch, label)),
+            "a duty event the workspace does not show: {event}"
+        );
+    }
+    assert!(
+        duty_events
+            .iter()
+            .any(|event| event["start"].as_str() > Some("2026-07-01")),
+        "duties after this month are in the feed"
+    );
+    // The plan: on its day, with its time, place and topic, linked to the workspace.
+    let planned: Vec<&Value> = events
+        .iter()
+        .filter(|event| plan_id(event).is_some())
+        .collect();
+    assert_eq!(planned.len(), 1, "the plan is in the feed: {planned:?}");
+    assert_eq!(plan_id(planned[0]), Some(plan));
+    assert_eq!(planned[0]["start"], "2026-06-25");
+    let summary = planned[0]["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("党课") && summary.contains("14:30"),
+        "{summary}"
+    );
+    let description = planned[0]["description"].as_str().expect("description");
+    assert!(
+        description.contains("党员活动室") && description.contains("学习新修订的条例"),
+        "{description}"
+    );
+    // The workspace lists the upcoming plan too.
+    assert!(
+        workspace.contains(&format!("id=\"plan-{plan}\"")),
+        "the workspace lists the plan"
+    );
     assert_eq!(
         events.len(),
-        feed_keys.len() + feed_meetings.len(),
+        feed_keys.len() + feed_meetings.len() + duty_events.len() + planned.len(),
         "nothing else in the feed"
     );
+    // Stable: a second fetch has the same events under the same UIDs.
+    let refetched = fetch(&server.url(&path), None).await;
+    assert_eq!(refetched["events"], feed["events"], "the same events again");
     for event in &events {
         if let Some(id) = meeting_id(event) {
             assert_eq!(
@@ -431,7 +597,21 @@ async fn feeds_parse_with_python_icalendar_over_http_and_match_the_branch_page()
         .expect("the member's record");
     let coming_due = format!("{} Coming due", FindingStatus::ComingDue.name_zh());
     let mut member_meetings = 0;
-    for event in member_feed["events"].as_array().expect("events") {
+    let member_events = member_feed["events"].as_array().expect("events");
+    assert!(
+        member_events
+            .iter()
+            .any(|event| plan_id(event) == Some(plan)),
+        "the planned Party lecture is in the member's feed"
+    );
+    assert!(
+        member_events.iter().any(is_duty),
+        "the year's duties the member attends are in their feed"
+    );
+    for event in member_events {
+        if plan_id(event).is_some() || is_duty(event) {
+            continue;
+        }
         if let Some(id) = meeting_id(event) {
             let meeting = repository
                 .get::<Meeting>(MeetingId(id))
@@ -457,6 +637,31 @@ async fn feeds_parse_with_python_icalendar_over_http_and_match_the_branch_page()
         member_meetings > 0,
         "the member's meetings are in their feed"
     );
+
+    // A deleted plan leaves both feeds.
+    repository
+        .delete::<MeetingPlan>(
+            MeetingPlanId(plan),
+            1,
+            &ChangeMeta {
+                reason: Some("会议取消".into()),
+                ..ChangeMeta::by("demo-secretary")
+            },
+        )
+        .await
+        .expect("delete the plan");
+    for feed_path in [&path, &member_path] {
+        let after = fetch(&server.url(feed_path), None).await;
+        assert_eq!(after["status"], 200, "{after}");
+        assert!(
+            !after["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .any(|event| plan_id(event).is_some()),
+            "the deleted plan is gone from {feed_path}"
+        );
+    }
 
     // Revoked: 404, and the revocation is audited.
     let (_, listing) = get(&pages, &secretary, "/account/calendars").await;

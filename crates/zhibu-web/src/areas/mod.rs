@@ -11,6 +11,7 @@ pub mod elections;
 pub mod exemptions;
 pub mod income_declarations;
 pub mod local_rules;
+pub mod meeting_plans;
 pub mod meetings;
 pub mod members;
 pub mod orgs;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(dues_reports::router())
         .merge(votes::router())
         .merge(elections::router())
+        .merge(meeting_plans::router())
 }
 
 /// Every area's part of the OpenAPI document, relative to `/api/v1`.
@@ -59,6 +61,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         dues_reports::openapi(),
         votes::openapi(),
         elections::openapi(),
+        meeting_plans::openapi(),
     ] {
         document.merge(area);
     }

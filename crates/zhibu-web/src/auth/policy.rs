@@ -67,6 +67,9 @@ pub enum Area {
     /// Every reminder delivery with its attempts and errors, and the channels' problems: for
     /// administrators.
     Deliveries,
+    /// Planned meetings (会议安排): every member of the branch reads them (they are told when to
+    /// come); those who record meetings plan, move and cancel them.
+    MeetingPlans,
     /// Spreadsheet imports (`pages::imports`): the batches, uploading and confirming a file
     /// (Create) and rolling back the latest batch (Delete). Administrators and committee staff
     /// within their subtree; a branch secretary into their own branch only.
@@ -185,6 +188,11 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::GroupChannels, Action::Read, [S, S, S, D, D]),
     (Area::GroupChannels, Action::Create, [S, S, S, D, D]),
     (Area::Deliveries, Action::Read, [S, D, D, D, D]),
+    // Planned meetings (issue 7): read by everyone in the branch, written like meetings.
+    (Area::MeetingPlans, Action::Read, [S, S, S, S, S]),
+    (Area::MeetingPlans, Action::Create, [S, S, S, S, D]),
+    (Area::MeetingPlans, Action::Amend, [S, S, S, S, D]),
+    (Area::MeetingPlans, Action::Delete, [S, S, S, D, D]),
     // Spreadsheet imports (issue 4 §3): a branch secretary imports into their own branch only.
     (Area::Imports, Action::Read, [S, S, S, D, D]),
     (Area::Imports, Action::Create, [S, S, S, D, D]),

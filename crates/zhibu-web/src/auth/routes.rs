@@ -210,6 +210,7 @@ const DUES_REPORTS: [RouteSpec; 2] = [
 ];
 const VOTES: [RouteSpec; 6] = record_area!(Area::Votes, "/votes");
 const ELECTIONS: [RouteSpec; 6] = record_area!(Area::Elections, "/elections");
+const MEETING_PLANS: [RouteSpec; 6] = record_area!(Area::MeetingPlans, "/meeting-plans");
 
 const OTHERS: [RouteSpec; 18] = [
     api(
@@ -761,6 +762,24 @@ const ELECTION_FORM_PAGES: [RouteSpec; 3] = [
     ),
 ];
 
+/// The planned-meeting form (issue 7), in the order the page router adds it.
+const MEETING_PLAN_PAGES: [RouteSpec; 2] = [
+    form(
+        "GET",
+        "/branches/{id}/meeting-plans/new",
+        Area::MeetingPlans,
+        Action::Create,
+        Target::Branch,
+    ),
+    form(
+        "POST",
+        "/branches/{id}/meeting-plans",
+        Area::MeetingPlans,
+        Action::Create,
+        Target::Branch,
+    ),
+];
+
 /// Every route: the JSON API, the sign-in and account forms, and the pages.
 pub fn all() -> Vec<RouteSpec> {
     [
@@ -778,6 +797,7 @@ pub fn all() -> Vec<RouteSpec> {
         DUES_PAYMENTS,
         DUES_RELIEFS,
         DUES_POLICIES,
+        MEETING_PLANS,
     ]
     .into_iter()
     .flatten()
@@ -791,6 +811,7 @@ pub fn all() -> Vec<RouteSpec> {
     .chain(DUES_PAGES)
     .chain(EXPORTS)
     .chain(IMPORT_PAGES)
+    .chain(MEETING_PLAN_PAGES)
     .collect()
 }
 

@@ -100,6 +100,13 @@ impl ScopedRecord for HeartToHeartTalk {
     }
 }
 
+impl ScopedRecord for zhibu_core::MeetingPlan {
+    const AREA: Area = Area::MeetingPlans;
+    fn orgs_written_for(&self) -> Vec<OrgId> {
+        vec![self.org_id]
+    }
+}
+
 impl ScopedRecord for CommitteeTerm {
     const AREA: Area = Area::CommitteeTerms;
     fn orgs_written_for(&self) -> Vec<OrgId> {

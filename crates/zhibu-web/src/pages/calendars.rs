@@ -13,12 +13,15 @@
 //!   still see what the feed shows; an unknown, revoked or no-longer-permitted token answers 404
 //!   exactly like one that never existed.
 //!
-//! What a feed holds: the obligations the branch page lists (due this month and open findings,
-//! through `zhibu_core::ical::obligation_events`, so the feed and the page cannot disagree) and the
-//! year's recorded meetings. Zhibu keeps no plans of meetings yet, so "scheduled meetings" are the
-//! meetings on record. A member's own feed holds what they must act on or attend and the meetings
-//! whose roster lists them; the open findings (judgements on the branch) only if their role may
-//! read the branch's findings, otherwise just the duties coming due.
+//! What a feed holds, for the whole year (through `zhibu_core::ical::year_events`, so the feed and
+//! the page cannot disagree): the obligations the branch page lists (due this month and open
+//! findings), every period of every recurring duty of the year as the workspace's calendar of
+//! duties shows it (`workspace::year_duties`; a period a finding stands for is that finding's
+//! event, under the same UID), the year's planned meetings (`meeting_plan` records; a deleted plan
+//! leaves the feed) and the year's recorded meetings. A member's own feed holds what they must act
+//! on or attend, the plans and duties of meetings they are expected at, and the meetings whose
+//! roster lists them; the open findings (judgements on the branch) only if their role may read the
+//! branch's findings, otherwise just the duties coming due.
 
 use std::sync::Arc;
 
@@ -32,18 +35,22 @@ use sha2::{Digest, Sha256};
 use zhibu_core::calendar::china_standard_time;
 use zhibu_core::engine::{FindingStatus, Report, Snapshot};
 use zhibu_core::ical::{
-    Calendar, FeedOptions, FeedScope, RecordedMeeting, obligation_events, recorded_meeting_event,
+    Calendar, FeedOptions, FeedScope, PlannedMeeting, RecordedMeeting, YearDuty,
+    recorded_meeting_event, year_events,
 };
-use zhibu_core::{CommitteeTerm, Meeting, Member, MemberId, Org, OrgId, OrgLevel};
+use zhibu_core::{
+    CommitteeTerm, HeartToHeartTalk, Meeting, MeetingPlan, Member, MemberId, Org, OrgId, OrgLevel,
+};
 use zhibu_storage::feeds::{FEED_SUBJECT_BRANCH, FEED_SUBJECT_MEMBER};
 use zhibu_storage::{
     CalendarFeedRow, CalendarFeedStore, NewCalendarFeed, SessionRow, StorageError,
     calendar_feed_store,
 };
 
+use super::evaluation::Evaluation;
 use super::evaluation::{FindingsCache, year_end, year_start};
 use super::i18n::Lang;
-use super::workspace::{list_all, may_see_findings};
+use super::workspace::{list_all, may_see_findings, year_duties};
 use super::{
     Chrome, Failure, PageContext, PageError, audit_change, check_csrf, field, form_fields, html,
     parse_id, query_pairs, query_value, see_other,
@@ -620,7 +627,43 @@ fn recorded(
     }
 }
 
-/// A branch's calendar: what its page lists, for it and its party groups, and the year's meetings.
+/// The year's duties (the workspace's calendar) and planned meetings of a branch and its groups.
+async fn duties_and_plans(
+    state: &AppState,
+    evaluation: &Evaluation,
+    branch: OrgId,
+    year: i32,
+    scheme: &str,
+    host: &str,
+) -> Result<(Vec<YearDuty>, Vec<PlannedMeeting>), StorageError> {
+    let (from, to) = (Some(year_start(year)), Some(year_end(year)));
+    let org = state.repository.get::<Org>(branch).await?;
+    let meetings = list_all::<Meeting>(&state.repository, branch, from, to).await?;
+    let talks = list_all::<HeartToHeartTalk>(&state.repository, branch, from, to).await?;
+    let duties = year_duties(state, branch, &org.body, year, &meetings, &talks);
+    let plans = list_all::<MeetingPlan>(&state.repository, branch, from, to)
+        .await?
+        .into_iter()
+        .map(|plan| PlannedMeeting {
+            key: plan.id.to_string(),
+            org_id: plan.body.org_id,
+            org_name: evaluation.org_name(plan.body.org_id),
+            kinds: plan.body.kinds,
+            on: plan.body.planned_on,
+            place: plan.body.place,
+            url: Some(format!(
+                "{scheme}://{host}/branches/{branch}#plan-{}",
+                plan.id
+            )),
+            starts_at: plan.body.starts_at,
+            topic: plan.body.topic,
+        })
+        .collect();
+    Ok((duties, plans))
+}
+
+/// A branch's calendar: what its page lists, for it and its party groups, the year's duties and
+/// planned meetings, and the year's meetings.
 async fn branch_calendar(
     state: &AppState,
     cache: &FindingsCache,
@@ -643,10 +686,12 @@ async fn branch_calendar(
         })
         .map(|org| org.id)
         .collect();
-    let mut events = obligation_events(
+    let (duties, plans) = duties_and_plans(state, &evaluation, branch, year, scheme, host).await?;
+    let mut events = year_events(
         &evaluation.report,
         &FeedScope::Branch { orgs: &orgs },
-        &[],
+        &duties,
+        &plans,
         &options,
     );
     let meetings = list_all::<Meeting>(
@@ -727,7 +772,8 @@ async fn member_calendar(
             .retain(|finding| finding.status == FindingStatus::ComingDue);
         report
     };
-    let mut events = obligation_events(&report, &scope, &[], &options);
+    let (duties, plans) = duties_and_plans(state, &evaluation, branch, year, scheme, host).await?;
+    let mut events = year_events(&report, &scope, &duties, &plans, &options);
     let meetings = list_all::<Meeting>(
         &state.repository,
         branch,

@@ -28,6 +28,8 @@ mod forms;
 mod home;
 pub mod i18n;
 mod meetings;
+// Planned meetings (issue 7).
+pub(crate) mod meeting_plans;
 mod members;
 // Regularity (常态化) pages and calendar feeds (issue 7).
 mod calendars;
@@ -144,6 +146,9 @@ pub fn routes() -> RecordingRouter {
         )
         .post("/imports/confirm", imports::confirm)
         .post("/imports/rollback", imports::rollback)
+        // Planned meetings (issue 7).
+        .get("/branches/{id}/meeting-plans/new", meeting_plans::new_plan)
+        .post("/branches/{id}/meeting-plans", meeting_plans::create_plan)
 }
 
 /// Every page route. Merged into the application router beside the JSON API.

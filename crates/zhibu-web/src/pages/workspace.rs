@@ -41,6 +41,9 @@ struct WorkspacePage {
     calendar_months: Vec<String>,
     calendar: Vec<CalendarRow>,
     meetings: Vec<MeetingRow>,
+    /// Upcoming planned meetings (issue 7), and whether the principal may plan one.
+    can_plan: bool,
+    plans: Vec<super::meeting_plans::PlanRow>,
 }
 
 struct DueItem {
@@ -225,6 +228,16 @@ pub async fn workspace(
         .collect();
 
     let can_record = principal.allows(Area::Meetings, Action::Create) != Access::Denied;
+    let plans = super::meeting_plans::upcoming(
+        &state,
+        branch_id,
+        today.max(year_start(year)),
+        year_end(year),
+        |org| evaluation.org_name(org),
+        lang,
+    )
+    .await
+    .map_err(storage)?;
     let page = WorkspacePage {
         chrome: context.chrome(branch.body.name.clone()),
         branch_id,
@@ -239,6 +252,8 @@ pub async fn workspace(
         calendar_months: (1..=12).map(|month| lang.month_short(month)).collect(),
         calendar: calendar(&state, &branch.body, &evaluation, &meetings, &talks, lang),
         meetings: meeting_rows,
+        can_plan: principal.allows(Area::MeetingPlans, Action::Create) != Access::Denied,
+        plans,
     };
     Ok(html(StatusCode::OK, &page))
 }
@@ -263,6 +278,54 @@ fn calendar_duties<'a>(
                 CheckParameters::TalkCoverage(_) => Some((rule, None, PeriodLength::Year)),
                 _ => None,
             }
+        })
+        .collect()
+}
+
+/// How many meetings of `kind` (or, for `None`, talks) the records hold within `period`: what the
+/// calendar's cell counts as held. A planned meeting is not a meeting and never counts.
+fn held_in(
+    kind: Option<MeetingKind>,
+    period: &Period,
+    meetings: &[Stored<Meeting>],
+    talks: &[Stored<HeartToHeartTalk>],
+) -> usize {
+    match kind {
+        Some(kind) => meetings
+            .iter()
+            .filter(|m| m.body.is_kind(kind) && period.contains(m.body.held_on))
+            .count(),
+        None => talks
+            .iter()
+            .filter(|talk| period.contains(talk.body.held_on))
+            .count(),
+    }
+}
+
+/// The year's calendar of duties as the workspace shows it (one row per duty, one cell per
+/// period), each period with what is on record: what a calendar feed carries for the year.
+pub(crate) fn year_duties(
+    state: &AppState,
+    branch_id: OrgId,
+    branch: &Org,
+    year: i32,
+    meetings: &[Stored<Meeting>],
+    talks: &[Stored<HeartToHeartTalk>],
+) -> Vec<zhibu_core::ical::YearDuty> {
+    calendar_duties(state.repository.catalogue().rules(), branch, year)
+        .into_iter()
+        .flat_map(|(rule, kind, length)| {
+            Period::overlapping(length, year_start(year), year_end(year))
+                .into_iter()
+                .map(move |period| zhibu_core::ical::YearDuty {
+                    rule_id: rule.id.clone(),
+                    title_zh: rule.title_zh.clone(),
+                    title_en: rule.title_en.clone(),
+                    org_id: branch_id,
+                    meeting_kind: kind,
+                    held: held_in(kind, &period, meetings, talks),
+                    period,
+                })
         })
         .collect()
 }
@@ -295,16 +358,7 @@ fn calendar(
                                     .is_some_and(|p| p.first_day == period.first_day)
                         })
                         .collect();
-                    let held = match kind {
-                        Some(kind) => meetings
-                            .iter()
-                            .filter(|m| m.body.is_kind(kind) && period.contains(m.body.held_on))
-                            .count(),
-                        None => talks
-                            .iter()
-                            .filter(|talk| period.contains(talk.body.held_on))
-                            .count(),
-                    };
+                    let held = held_in(kind, &period, meetings, talks);
                     let (class, label) = if findings.iter().any(|finding| finding.is_open()) {
                         ("missed", tr.cell_missed.to_string())
                     } else if findings.iter().any(|finding| finding.exemption.is_some()) {
