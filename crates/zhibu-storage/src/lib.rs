@@ -14,6 +14,8 @@
 //! latest version, and `verify` proves the two agree.
 
 mod accounts;
+// Lesser sanctions and the resolution to admit, on both databases (issue 5, B2).
+pub mod admission_suite;
 mod backend;
 pub mod ballot_suite;
 mod context;
