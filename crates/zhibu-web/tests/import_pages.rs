@@ -288,10 +288,24 @@ impl World {
         }
     }
 
-    /// The upload form as a browser sends it: multipart, the CSRF token first (unless left out).
+    /// The upload form with a roster.
     async fn upload(
         &self,
         session: &Session,
+        org: OrgId,
+        file_name: &str,
+        bytes: &[u8],
+        csrf: bool,
+    ) -> Answer {
+        self.upload_kind(session, "roster", org, file_name, bytes, csrf)
+            .await
+    }
+
+    /// The upload form as a browser sends it: multipart, the CSRF token first (unless left out).
+    async fn upload_kind(
+        &self,
+        session: &Session,
+        kind: &str,
         org: OrgId,
         file_name: &str,
         bytes: &[u8],
@@ -310,7 +324,7 @@ impl World {
         if csrf {
             text_field("csrf_token", &session.csrf);
         }
-        text_field("kind", "roster");
+        text_field("kind", kind);
         text_field("org_id", &org.0.to_string());
         body.extend_from_slice(
             format!(
@@ -455,6 +469,25 @@ fn row(n: u32, branch: &str) -> Vec<String> {
         "在岗职工".to_string(),
         format!("139{:08}", 10_000_000 + n),
     ]
+}
+
+/// An .xlsx of `headings` and `rows`.
+fn plain_xlsx(headings: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (column, heading) in headings.iter().enumerate() {
+        sheet
+            .write_string(0, column as u16, *heading)
+            .expect("heading");
+    }
+    for (index, cells) in rows.iter().enumerate() {
+        for (column, cell) in cells.iter().enumerate() {
+            sheet
+                .write_string(1 + index as u32, column as u16, cell)
+                .expect("cell");
+        }
+    }
+    workbook.save_to_buffer().expect("xlsx")
 }
 
 /// An .xlsx with a title row above the headings, as the registry exports it.
@@ -1077,5 +1110,150 @@ async fn a_file_over_the_limit_is_refused_with_a_clear_message() {
         answer.text
     );
     assert!(world.members(world.committee).await.is_empty());
+    drop_world(world).await;
+}
+
+#[tokio::test]
+async fn past_meetings_are_imported_through_the_same_pages_after_the_roster() {
+    let world = sqlite_world().await;
+    let staff = world
+        .session("staff", Role::CommitteeStaff, Some(world.committee))
+        .await;
+    let confirm = |answer: Answer| {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        (
+            hidden(&answer.text, "token"),
+            hidden(&answer.text, "sha256"),
+        )
+    };
+    let (token, sha256) = confirm(
+        world
+            .upload(
+                &staff,
+                world.branch,
+                "名册.xlsx",
+                &xlsx(&[row(1, BRANCH), row(3, BRANCH)]),
+                true,
+            )
+            .await,
+    );
+    let answer = world
+        .post_form(
+            "/imports/confirm",
+            &staff,
+            &[("token", &token), ("sha256", &sha256)],
+            true,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+
+    let headings = [
+        "党支部",
+        "会议类型",
+        "会议日期",
+        "会议主题",
+        "出席人员",
+        "请假人员",
+        "缺席人员",
+    ];
+    let strings = |cells: &[&str]| {
+        cells
+            .iter()
+            .map(|cell| cell.to_string())
+            .collect::<Vec<_>>()
+    };
+    // A name nobody has: the error by row and column, nothing written.
+    let bad = plain_xlsx(
+        &headings,
+        &[strings(&[
+            BRANCH,
+            "支部党员大会",
+            "2026-03-10",
+            "学习党章",
+            "导入党员1、无此人",
+            "",
+            "导入党员3",
+        ])],
+    );
+    let chain_before = world.chain_length().await;
+    let answer = world
+        .upload_kind(
+            &staff,
+            "meetings",
+            world.branch,
+            "会议-有错.xlsx",
+            &bad,
+            true,
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer
+            .text
+            .contains("<td>2</td><td>E</td><td>出席人员</td>"),
+        "{}",
+        answer.text
+    );
+    assert_eq!(world.chain_length().await, chain_before);
+
+    let good = plain_xlsx(
+        &headings,
+        &[strings(&[
+            BRANCH,
+            "支部党员大会",
+            "2026-03-10",
+            "学习党章",
+            "导入党员1",
+            "",
+            "导入党员3",
+        ])],
+    );
+    let preview = world
+        .upload_kind(&staff, "meetings", world.branch, "会议.xlsx", &good, true)
+        .await;
+    assert!(preview.text.contains("以往会议"), "{}", preview.text);
+    assert!(preview.text.contains("2026-03-10"));
+    let (token, sha256) = confirm(preview);
+    let answer = world
+        .post_form(
+            "/imports/confirm",
+            &staff,
+            &[("token", &token), ("sha256", &sha256)],
+            true,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.text);
+    let batches = world.repository.import_batches(10).await.expect("batches");
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[0].kind, "meetings");
+    assert_eq!(batches[0].record_count, 1);
+    let meetings = world
+        .repository
+        .list::<zhibu_core::Meeting>(&ListRequest {
+            subtree: Some(world.branch),
+            limit: Some(10),
+            ..ListRequest::default()
+        })
+        .await
+        .expect("meetings")
+        .items;
+    assert_eq!(meetings.len(), 1);
+    assert_eq!(
+        world
+            .repository
+            .provenance(meetings[0].id)
+            .await
+            .expect("provenance")
+            .map(|found| (found.batch_id, found.row_number)),
+        Some((batches[0].id, 2))
+    );
+    let list = world.page("/imports", &staff).await;
+    assert!(list.text.contains("以往会议"));
+    assert!(list.text.contains("会议.xlsx"));
     drop_world(world).await;
 }

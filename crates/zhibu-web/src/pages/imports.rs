@@ -30,7 +30,8 @@ use chrono::{DateTime, Utc};
 use zhibu_core::calendar::china_standard_time;
 use zhibu_core::{Member, MemberStatus, Org, OrgId, OrgLevel, Sex};
 use zhibu_import::ImportError;
-use zhibu_import::roster::{self, Options, Preview, Target};
+use zhibu_import::roster::{self, Options, Target};
+use zhibu_import::{dues, meetings};
 use zhibu_storage::{ImportBatch, ListRequest, StorageError};
 
 use super::i18n::Lang;
@@ -59,8 +60,249 @@ const ERRORS_SHOWN: usize = 500;
 /// Orgs offered in the target list; past this the form asks for the org's number.
 const TARGETS_LISTED: usize = 2_000;
 
+/// What a file holds: a member roster, dues history (payments and income declarations) or past
+/// meetings (`zhibu_import::{roster, dues, meetings}`, all with the same preview and commit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Roster,
+    Dues,
+    Meetings,
+}
+
+impl Kind {
+    const ALL: [Kind; 3] = [Kind::Roster, Kind::Dues, Kind::Meetings];
+
+    fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Roster => "roster",
+            Kind::Dues => "dues",
+            Kind::Meetings => "meetings",
+        }
+    }
+
+    fn label(self, lang: Lang) -> &'static str {
+        match self {
+            Kind::Roster => lang.pick("党员名册", "member roster"),
+            Kind::Dues => lang.pick(
+                "党费收缴历史（缴费与计算基数）",
+                "dues history (payments and income declarations)",
+            ),
+            Kind::Meetings => {
+                lang.pick("以往会议（含出席情况）", "past meetings (with attendance)")
+            }
+        }
+    }
+}
+
+/// A checked file of any kind: what the preview page shows, and what a commit writes.
+struct Checked {
+    file_sha256: String,
+    sheet: Option<String>,
+    columns: String,
+    ignored: String,
+    rows_read: usize,
+    errors: Vec<ImportError>,
+    /// The headings of the planned-records table and its rows (the first [`ROWS_SHOWN`]).
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+    planned_total: usize,
+    clean: bool,
+    preview: KindPreview,
+}
+
+enum KindPreview {
+    Roster(roster::Preview),
+    Dues(dues::Preview),
+    Meetings(meetings::Preview),
+}
+
+fn joined_columns<T>(columns: &[(String, String, T)]) -> String {
+    columns
+        .iter()
+        .map(|(letter, heading, _)| format!("{letter}={heading}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn joined_ignored(ignored: &[(String, String)]) -> String {
+    ignored
+        .iter()
+        .map(|(letter, heading)| format!("{letter}={heading}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Reads and checks the file as `kind`; writes nothing.
+async fn check(
+    state: &AppState,
+    lang: Lang,
+    kind: Kind,
+    bytes: &[u8],
+    options: &Options,
+) -> Result<Checked, ImportError> {
+    let repository = &state.repository;
+    Ok(match kind {
+        Kind::Roster => {
+            let preview = roster::preview(repository, bytes, options).await?;
+            Checked {
+                file_sha256: preview.file_sha256.clone(),
+                sheet: preview.sheet.clone(),
+                columns: joined_columns(&preview.columns),
+                ignored: joined_ignored(&preview.ignored),
+                rows_read: preview.rows_read,
+                errors: preview.errors.clone(),
+                headers: vec![
+                    lang.pick("行", "Row"),
+                    lang.pick("姓名", "Name"),
+                    lang.pick("性别", "Sex"),
+                    lang.pick("出生日期", "Born"),
+                    lang.pick("公民身份号码", "ID number"),
+                    lang.pick("联系电话", "Phone"),
+                    lang.pick("入党时间", "Joined"),
+                    lang.pick("党员类别", "Category"),
+                    lang.pick("所在党支部", "Branch"),
+                ],
+                rows: preview
+                    .planned
+                    .iter()
+                    .take(ROWS_SHOWN)
+                    .map(|planned| {
+                        planned_view(lang, planned.row, &planned.branch_name, &planned.member)
+                    })
+                    .collect(),
+                planned_total: preview.planned.len(),
+                clean: preview.is_clean(),
+                preview: KindPreview::Roster(preview),
+            }
+        }
+        Kind::Dues => {
+            let preview = dues::preview(repository, bytes, options).await?;
+            Checked {
+                file_sha256: preview.file_sha256.clone(),
+                sheet: preview.sheet.clone(),
+                columns: joined_columns(&preview.columns),
+                ignored: joined_ignored(&preview.ignored),
+                rows_read: preview.rows_read,
+                errors: preview.errors.clone(),
+                headers: vec![
+                    lang.pick("行", "Row"),
+                    lang.pick("姓名", "Name"),
+                    lang.pick("所在党支部", "Branch"),
+                    lang.pick("记录", "Record"),
+                    lang.pick("日期或起始月份", "Date or first month"),
+                    lang.pick("金额", "Amount"),
+                    lang.pick("所缴月份", "Months"),
+                ],
+                rows: preview
+                    .planned
+                    .iter()
+                    .take(ROWS_SHOWN)
+                    .map(|planned| dues_row(lang, planned))
+                    .collect(),
+                planned_total: preview.planned.len(),
+                clean: preview.is_clean(),
+                preview: KindPreview::Dues(preview),
+            }
+        }
+        Kind::Meetings => {
+            let preview = meetings::preview(repository, bytes, options).await?;
+            Checked {
+                file_sha256: preview.file_sha256.clone(),
+                sheet: preview.sheet.clone(),
+                columns: joined_columns(&preview.columns),
+                ignored: joined_ignored(&preview.ignored),
+                rows_read: preview.rows_read,
+                errors: preview.errors.clone(),
+                headers: vec![
+                    lang.pick("行", "Row"),
+                    lang.pick("组织", "Organization"),
+                    lang.pick("日期", "Held on"),
+                    lang.pick("会议类型", "Kinds"),
+                    lang.pick("出席", "Present"),
+                    lang.pick("名册人数", "On the roster"),
+                ],
+                rows: preview
+                    .planned
+                    .iter()
+                    .take(ROWS_SHOWN)
+                    .map(|planned| {
+                        vec![
+                            planned.row.to_string(),
+                            planned.org_name.clone(),
+                            planned.meeting.held_on.to_string(),
+                            planned
+                                .meeting
+                                .kinds
+                                .iter()
+                                .map(|kind| kind.name_zh())
+                                .collect::<Vec<_>>()
+                                .join("、"),
+                            planned.meeting.present().count().to_string(),
+                            planned.meeting.attendance.len().to_string(),
+                        ]
+                    })
+                    .collect(),
+                planned_total: preview.planned.len(),
+                clean: preview.is_clean(),
+                preview: KindPreview::Meetings(preview),
+            }
+        }
+    })
+}
+
+/// A dues record as the preview shows it; a declared income base is personal data and is masked.
+fn dues_row(lang: Lang, planned: &dues::Planned) -> Vec<String> {
+    let mut cells = vec![
+        planned.row.to_string(),
+        planned.member_name.clone(),
+        planned.branch_name.clone(),
+    ];
+    match &planned.record {
+        dues::DuesRecord::Payment(payment) => cells.extend([
+            lang.pick("缴纳党费", "payment").to_string(),
+            payment.paid_on.to_string(),
+            payment.amount.to_string(),
+            payment
+                .months_covered
+                .iter()
+                .map(|month| month.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ]),
+        dues::DuesRecord::Declaration(declaration) => cells.extend([
+            lang.pick("党费计算基数", "income declaration").to_string(),
+            declaration.effective_month.to_string(),
+            "****".to_string(),
+            String::new(),
+        ]),
+    }
+    cells
+}
+
+/// Writes a clean check as one batch.
+async fn commit_checked(
+    state: &AppState,
+    checked: &Checked,
+    actor: &str,
+) -> Result<ImportBatch, StorageError> {
+    let repository = &state.repository;
+    let now = repository.now();
+    match &checked.preview {
+        KindPreview::Roster(preview) => roster::commit(repository, preview, actor, now, &()).await,
+        KindPreview::Dues(preview) => dues::commit(repository, preview, actor, now, &()).await,
+        KindPreview::Meetings(preview) => {
+            meetings::commit(repository, preview, actor, now, &()).await
+        }
+    }
+}
+
 /// A file uploaded and previewed, waiting for its confirmation.
 struct Pending {
+    kind: Kind,
     account_id: i64,
     bytes: Arc<Vec<u8>>,
     file_name: String,
@@ -154,6 +396,7 @@ struct BatchView {
 /// The upload form's values and problems.
 #[derive(Default)]
 struct UploadForm {
+    kind: String,
     org_id: String,
     sheet: String,
     errors: Vec<String>,
@@ -167,6 +410,8 @@ struct ImportsPage {
     csrf_token: String,
     may_import: bool,
     targets: Vec<TargetOption>,
+    /// What may be imported: (value, label, selected).
+    kinds: Vec<(&'static str, &'static str, bool)>,
     /// Too many orgs to list: the form asks for the org's number instead.
     target_by_number: bool,
     form: UploadForm,
@@ -176,19 +421,6 @@ struct ImportsPage {
     latest: Option<BatchView>,
     rollback_reason: String,
     rollback_errors: Vec<String>,
-}
-
-/// A member the import would create, as the preview shows it.
-struct PlannedView {
-    row: usize,
-    name: String,
-    sex: &'static str,
-    birth_date: String,
-    id_number: String,
-    phone: String,
-    joined: String,
-    status: String,
-    branch: String,
 }
 
 /// One problem, both languages.
@@ -213,7 +445,9 @@ struct PreviewPage {
     rows_read: usize,
     columns: String,
     ignored: String,
-    planned: Vec<PlannedView>,
+    kind_label: &'static str,
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
     planned_total: usize,
     planned_more: usize,
     errors: Vec<ErrorView>,
@@ -359,9 +593,9 @@ async fn batch_view(
         Some(org) => org_label(state, lang, org).await?,
         None => batch.org_path.clone(),
     };
-    let kind = match batch.kind.as_str() {
-        "roster" => lang.pick("党员名册", "member roster").to_string(),
-        other => other.to_string(),
+    let kind = match Kind::parse(&batch.kind) {
+        Some(kind) => kind.label(lang).to_string(),
+        None => batch.kind.clone(),
     };
     let (status, rollback_note) = match &batch.rolled_back_at {
         Some(at) => (
@@ -465,6 +699,10 @@ async fn render_list(
         csrf_token: principal.csrf_token.clone(),
         may_import,
         targets,
+        kinds: Kind::ALL
+            .into_iter()
+            .map(|kind| (kind.as_str(), kind.label(lang), form.kind == kind.as_str()))
+            .collect(),
         target_by_number,
         form,
         upload_limit_mb: UPLOAD_LIMIT / (1024 * 1024),
@@ -534,6 +772,7 @@ pub async fn imports_page(
 #[derive(Default)]
 struct Upload {
     csrf_token: String,
+    kind: String,
     org_id: String,
     sheet: String,
     file_name: String,
@@ -571,10 +810,11 @@ async fn read_upload(multipart: &mut Multipart) -> Result<Upload, UploadProblem>
                 }
                 upload.bytes = Some(bytes);
             }
-            "csrf_token" | "org_id" | "sheet" => {
+            "csrf_token" | "kind" | "org_id" | "sheet" => {
                 let text = field.text().await.map_err(problem)?;
                 match name.as_str() {
                     "csrf_token" => upload.csrf_token = text,
+                    "kind" => upload.kind = text.trim().to_string(),
                     "org_id" => upload.org_id = text.trim().to_string(),
                     _ => upload.sheet = text.trim().to_string(),
                 }
@@ -664,6 +904,7 @@ pub async fn upload(
     crate::auth::verify_csrf(&principal, &upload.csrf_token)
         .map_err(|_| context.error(Failure::Csrf))?;
     let mut form = UploadForm {
+        kind: upload.kind.clone(),
         org_id: upload.org_id.clone(),
         sheet: upload.sheet.clone(),
         errors: Vec::new(),
@@ -678,11 +919,23 @@ pub async fn upload(
                 .to_string(),
         );
     }
+    // The roster when the form names no kind (an older form).
+    let kind = if upload.kind.is_empty() {
+        Some(Kind::Roster)
+    } else {
+        Kind::parse(&upload.kind)
+    };
+    if kind.is_none() {
+        form.errors.push(
+            "导入内容：请选择党员名册、党费收缴历史或以往会议 / what is imported: choose a roster, dues history or past meetings"
+                .to_string(),
+        );
+    }
     let bytes = upload.bytes.filter(|bytes| !bytes.is_empty());
     if bytes.is_none() || upload.file_name.is_empty() {
         form.errors.push(no_file());
     }
-    let (Some(target), Some(bytes)) = (target, bytes) else {
+    let (Some(kind), Some(target), Some(bytes)) = (kind, target, bytes) else {
         return back(StatusCode::UNPROCESSABLE_ENTITY, form).await;
     };
     if !form.errors.is_empty() {
@@ -698,16 +951,17 @@ pub async fn upload(
         file_name: upload.file_name.clone(),
         today: (state.today)(),
     };
-    let checked = roster::preview(&state.repository, &bytes, &options).await;
+    let checked = check(&state, lang, kind, &bytes, &options).await;
     let target_label = org_label(&state, lang, target_org).await?;
     let sha256 = zhibu_import::file_sha256(&bytes);
-    let preview = match checked {
-        Ok(preview) => preview,
+    let checked = match checked {
+        Ok(checked) => checked,
         Err(error) => {
             return Ok(render_preview(
                 &context,
                 &principal,
                 PreviewFacts {
+                    kind,
                     file_name: upload.file_name,
                     sha256,
                     target: target_label,
@@ -719,30 +973,32 @@ pub async fn upload(
             ));
         }
     };
-    let token = if preview.is_clean() {
+    let token = if checked.clean {
         let kept = pending.keep(Pending {
+            kind,
             account_id: principal.account_id,
             bytes: Arc::new(bytes.to_vec()),
             file_name: upload.file_name.clone(),
             sheet,
             target_org,
-            sha256: preview.file_sha256.clone(),
+            sha256: checked.file_sha256.clone(),
             created: Instant::now(),
         });
         Some(kept.map_err(|cause| context.error(Failure::Internal(cause)))?)
     } else {
         None
     };
-    let errors = preview.errors.clone();
+    let errors = checked.errors.clone();
     Ok(render_preview(
         &context,
         &principal,
         PreviewFacts {
+            kind,
             file_name: upload.file_name,
             sha256,
             target: target_label,
         },
-        Some(&preview),
+        Some(&checked),
         &errors,
         token,
         None,
@@ -750,6 +1006,7 @@ pub async fn upload(
 }
 
 struct PreviewFacts {
+    kind: Kind,
     file_name: String,
     sha256: String,
     target: String,
@@ -762,7 +1019,7 @@ fn sex_label(lang: Lang, sex: Sex) -> &'static str {
     }
 }
 
-fn planned_view(lang: Lang, row: usize, branch: &str, member: &Member) -> PlannedView {
+fn planned_view(lang: Lang, row: usize, branch: &str, member: &Member) -> Vec<String> {
     let status = member
         .status_history
         .last()
@@ -772,30 +1029,30 @@ fn planned_view(lang: Lang, row: usize, branch: &str, member: &Member) -> Planne
             other => other.name_zh().to_string(),
         })
         .unwrap_or_default();
-    PlannedView {
-        row,
-        name: member.name.clone(),
-        sex: sex_label(lang, member.sex),
-        birth_date: member
+    vec![
+        row.to_string(),
+        member.name.clone(),
+        sex_label(lang, member.sex).to_string(),
+        member
             .birth_date
             .map(|date| date.to_string())
             .unwrap_or_default(),
-        id_number: member
+        member
             .registry
             .id_number
             .as_ref()
             .map(|id| id.masked())
             .unwrap_or_default(),
-        phone: member
+        member
             .registry
             .phone
             .as_ref()
             .map(|phone| phone.masked())
             .unwrap_or_default(),
-        joined: member.joined_on.to_string(),
+        member.joined_on.to_string(),
         status,
-        branch: branch.to_string(),
-    }
+        branch.to_string(),
+    ]
 }
 
 fn error_view(error: &ImportError) -> ErrorView {
@@ -814,25 +1071,16 @@ fn render_preview(
     context: &PageContext,
     principal: &Principal,
     facts: PreviewFacts,
-    preview: Option<&Preview>,
+    checked: Option<&Checked>,
     errors: &[ImportError],
     token: Option<String>,
     explanation: Option<String>,
 ) -> Response {
     let lang = context.lang;
-    let planned: Vec<PlannedView> = preview
-        .map(|preview| {
-            preview
-                .planned
-                .iter()
-                .take(ROWS_SHOWN)
-                .map(|planned| {
-                    planned_view(lang, planned.row, &planned.branch_name, &planned.member)
-                })
-                .collect()
-        })
+    let rows = checked
+        .map(|checked| checked.rows.clone())
         .unwrap_or_default();
-    let planned_total = preview.map_or(0, |preview| preview.planned.len());
+    let planned_total = checked.map_or(0, |checked| checked.planned_total);
     let status = if token.is_some() {
         StatusCode::OK
     } else {
@@ -844,33 +1092,23 @@ fn render_preview(
         csrf_token: principal.csrf_token.clone(),
         file_name: facts.file_name,
         sha256: facts.sha256,
-        sheet: preview
-            .and_then(|preview| preview.sheet.clone())
+        sheet: checked
+            .and_then(|checked| checked.sheet.clone())
             .unwrap_or_default(),
         target: facts.target,
-        rows_read: preview.map_or(0, |preview| preview.rows_read),
-        columns: preview
-            .map(|preview| {
-                preview
-                    .columns
-                    .iter()
-                    .map(|(letter, heading, _)| format!("{letter}={heading}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+        rows_read: checked.map_or(0, |checked| checked.rows_read),
+        columns: checked
+            .map(|checked| checked.columns.clone())
             .unwrap_or_default(),
-        ignored: preview
-            .map(|preview| {
-                preview
-                    .ignored
-                    .iter()
-                    .map(|(letter, heading)| format!("{letter}={heading}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+        ignored: checked
+            .map(|checked| checked.ignored.clone())
             .unwrap_or_default(),
-        planned_more: planned_total.saturating_sub(planned.len()),
-        planned,
+        kind_label: facts.kind.label(lang),
+        headers: checked
+            .map(|checked| checked.headers.clone())
+            .unwrap_or_default(),
+        planned_more: planned_total.saturating_sub(rows.len()),
+        rows,
         planned_total,
         errors: errors.iter().take(ERRORS_SHOWN).map(error_view).collect(),
         errors_total: errors.len(),
@@ -938,13 +1176,14 @@ pub async fn confirm(
     };
     let target_label = org_label(&state, lang, file.target_org).await?;
     let facts = || PreviewFacts {
+        kind: file.kind,
         file_name: file.file_name.clone(),
         sha256: file.sha256.clone(),
         target: target_label.clone(),
     };
     // Checked again against the database as it stands now.
-    let preview = match roster::preview(&state.repository, &file.bytes, &options).await {
-        Ok(preview) => preview,
+    let checked = match check(&state, lang, file.kind, &file.bytes, &options).await {
+        Ok(checked) => checked,
         Err(error) => {
             return Ok(render_preview(
                 &context,
@@ -957,13 +1196,13 @@ pub async fn confirm(
             ));
         }
     };
-    if !preview.is_clean() || preview.file_sha256 != file.sha256 {
-        let errors = preview.errors.clone();
+    if !checked.clean || checked.file_sha256 != file.sha256 {
+        let errors = checked.errors.clone();
         return Ok(render_preview(
             &context,
             &principal,
             facts(),
-            Some(&preview),
+            Some(&checked),
             &errors,
             None,
             Some(
@@ -975,15 +1214,7 @@ pub async fn confirm(
             ),
         ));
     }
-    let batch = match roster::commit(
-        &state.repository,
-        &preview,
-        &principal.login,
-        state.repository.now(),
-        &(),
-    )
-    .await
-    {
+    let batch = match commit_checked(&state, &checked, &principal.login).await {
         Ok(batch) => batch,
         Err(StorageError::Invalid(errors)) => {
             let message = errors

@@ -290,6 +290,12 @@ fn navigation(lang: Lang, principal: &Principal, current_path: &str) -> Vec<NavL
             lang.pick("提醒投递", "Deliveries"),
         );
     }
+    // Spreadsheet imports (issue 4 §3), for the roles that may import.
+    if principal.allows(crate::auth::Area::Imports, crate::auth::Action::Read)
+        != crate::auth::Access::Denied
+    {
+        add("/imports".to_string(), lang.pick("导入", "Imports"));
+    }
     add("/account/calendars".to_string(), tr.nav_calendars);
     add("/account/password".to_string(), tr.nav_password);
     links
