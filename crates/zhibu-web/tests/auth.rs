@@ -99,7 +99,9 @@ async fn world() -> World {
         Arc::new(backend),
         Arc::new(Catalogue::national().expect("catalogue")),
     )
-    .with_clock(clock.clone());
+    .with_clock(clock.clone())
+    // Income bases are sealed at rest: declarations need a data key.
+    .with_data_key(Arc::new(zhibu_storage::sealing::DataKey::from_bytes(&[5; 32])));
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date");
     World {
         router: router(AppState::with_fixed_today(repository.clone(), today)),
@@ -2680,6 +2682,27 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                             targets.push((format!("/members/{id}"), expect));
                         }
                     }
+                    ("POST", "/members/{id}/personal-data") => {
+                        // Showing an ID number or phone in full: the roles the policy allows, in
+                        // scope; whoever else reads the page 403, everyone else 404.
+                        let id = side.members[2];
+                        let expect = if actor.is_administrator() {
+                            PageExpect::Shows(page_side.member_name(2))
+                        } else if !is_home {
+                            PageExpect::NotFound
+                        } else if actor.policy(Area::Members, Action::Read) == Access::Own {
+                            if actor.member == Some(id) {
+                                PageExpect::Forbidden
+                            } else {
+                                PageExpect::NotFound
+                            }
+                        } else if actor.policy(Area::Members, Action::Unmask) == Access::Denied {
+                            PageExpect::Forbidden
+                        } else {
+                            PageExpect::Shows(page_side.member_name(2))
+                        };
+                        targets.push((format!("/members/{id}/personal-data"), expect));
+                    }
                     ("POST", "/members/{id}/statements") => {
                         let id = side.members[2];
                         let expect = if is_home && actor.member == Some(id) {
@@ -2978,6 +3001,9 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                                 ("method", "hands"),
                                 ("yes", "3"),
                             ]),
+                            "/members/{id}/personal-data" => {
+                                fields(&[("field", "phone"), ("purpose", "核对身份")])
+                            }
                             "/members/{id}/statements" => fields(&[
                                 ("about_kind", "meeting"),
                                 ("about_id", &side.record(Area::Meetings).to_string()),

@@ -84,6 +84,9 @@ pub enum Action {
     Create,
     Amend,
     Delete,
+    /// Read personal data in full (ID number, phone) that every view otherwise masks: a stated
+    /// purpose, once, audited (`POST /members/{id}/personal-data`).
+    Unmask,
 }
 
 /// How far an action reaches.
@@ -114,6 +117,9 @@ pub const POLICY: &[(Area, Action, [Access; 5])] = &[
     (Area::Members, Action::Create, [S, S, S, S, D]),
     (Area::Members, Action::Amend, [S, S, S, S, D]),
     (Area::Members, Action::Delete, [S, S, S, D, D]),
+    // Showing an ID number or phone in full: those who handle identity, transfers and contact
+    // (`Principal::may_see_personal_identifiers`), with a purpose, every time audited.
+    (Area::Members, Action::Unmask, [S, S, S, D, D]),
     (Area::Meetings, Action::Read, [S, S, S, S, O]),
     (Area::Meetings, Action::Create, [S, S, S, S, D]),
     (Area::Meetings, Action::Amend, [S, S, S, S, D]),

@@ -365,7 +365,7 @@ const fn public(route: RouteSpec) -> RouteSpec {
 }
 
 /// The server-rendered pages (`crate::pages::router`), in the order the router adds them.
-const PAGES: [RouteSpec; 16] = [
+const PAGES: [RouteSpec; 17] = [
     form("GET", "/", Area::OwnAccount, Action::Read, Target::Nothing),
     public(form(
         "GET",
@@ -464,6 +464,13 @@ const PAGES: [RouteSpec; 16] = [
         Area::Statements,
         Action::Create,
         Target::Member,
+    ),
+    form(
+        "POST",
+        "/members/{id}/personal-data",
+        Area::Members,
+        Action::Unmask,
+        Target::Item,
     ),
     form(
         "GET",

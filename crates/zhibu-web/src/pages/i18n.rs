@@ -188,6 +188,15 @@ texts! {
     education: "学历", "Education";
     id_number_masked: "公民身份号码（部分隐藏）", "ID number (partly hidden)";
     phone_masked: "联系电话（部分隐藏）", "Phone (partly hidden)";
+    // Showing an ID number or phone in full, with a purpose, audited (issue 4).
+    show_in_full: "显示完整", "Show in full";
+    show_in_full_field: "显示哪一项", "Which item";
+    show_in_full_purpose: "用途（将记入审计日志）", "Purpose (recorded in the audit log)";
+    show_in_full_purpose_hint: "例如：核对身份、组织关系转接、联系本人", "e.g. checking identity, a transfer, contacting the member";
+    show_in_full_notice: "以下为完整信息，仅本次显示；本次查看已记入审计日志。", "Shown in full this once; this viewing is recorded in the audit log.";
+    id_number_full: "公民身份号码（完整）", "ID number (in full)";
+    phone_full: "联系电话（完整）", "Phone (in full)";
+    not_recorded: "未登记", "not recorded";
     // Member page.
     member: "党员", "Member";
     member_status: "党员身份", "Standing";

@@ -1,6 +1,13 @@
 //! `/members/{id}`: a member's own page. Their standing and its history, their branch postings,
 //! the meetings whose roster lists them (with how they were marked), their talks, and under each
 //! of these the statements they made; the member themself can state their case on any of them.
+//!
+//! The ID number and the phone are shown masked to everyone. The roles that need them in clear
+//! (policy `Members`/`Unmask`: administrators, committee staff and branch secretaries in scope) get
+//! a "显示完整 / Show in full" form: `POST /members/{id}/personal-data` with the CSRF token, the
+//! item and a stated purpose answers with the value in full on this one response, after an audit
+//! entry `unmask` (who, whom, which item, the purpose, when) is written; if it cannot be written the
+//! value is not shown.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -13,6 +20,9 @@ use zhibu_core::{
     RecordKind, Statement, StatementSubject, Stored,
 };
 use zhibu_storage::{ChangeMeta, StorageError};
+
+use crate::auth::AuditTarget;
+use crate::auth::policy::{Access, Action, Area};
 
 use super::meetings::StatementView;
 use super::workspace::{list_all, meeting_kinds_label};
@@ -33,6 +43,10 @@ struct MemberPage {
     branch: Option<BranchLink>,
     /// Registry details (label, value); the ID number and phone only masked.
     registry: Vec<(&'static str, String)>,
+    /// The "show in full" form, for the roles that may (and only if something is recorded).
+    show_in_full: Option<ShowInFullForm>,
+    /// An ID number or phone shown in full on this one response (label, value).
+    shown_in_full: Option<(&'static str, String)>,
     status_history: Vec<StatusRow>,
     /// Lesser disciplinary sanctions as decided (facts only), to those who may read the page: the
     /// member and officers whose subtree holds their branch.
@@ -41,6 +55,24 @@ struct MemberPage {
     own: Vec<RecordEntry>,
     attendance: Vec<RecordEntry>,
     talks: Vec<RecordEntry>,
+}
+
+struct ShowInFullForm {
+    action: String,
+    csrf_token: String,
+    /// (value of the `field` input, label) for each item recorded.
+    items: Vec<(&'static str, &'static str)>,
+    purpose: String,
+    error: Option<String>,
+}
+
+/// What a "show in full" request brings to the member page: the value shown, or the form back with
+/// its error and input.
+#[derive(Default)]
+struct ShowInFull {
+    shown: Option<(&'static str, String)>,
+    purpose: String,
+    error: Option<String>,
 }
 
 struct BranchLink {
@@ -129,6 +161,7 @@ async fn render_member(
     principal: &Principal,
     member: &Stored<Member>,
     refused: Option<RefusedStatement>,
+    show: ShowInFull,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let lang = context.lang;
@@ -306,6 +339,9 @@ async fn render_member(
     {
         chrome.notice = Some(tr.statement_saved.to_string());
     }
+    if show.shown.is_some() {
+        chrome.notice = Some(tr.show_in_full_notice.to_string());
+    }
     let page = MemberPage {
         chrome,
         name: body.name.clone(),
@@ -335,6 +371,25 @@ async fn render_member(
             }
             rows
         },
+        show_in_full: {
+            let details = &body.registry;
+            let mut items = Vec::new();
+            if details.id_number.is_some() {
+                items.push(("id_number", tr.id_number_full));
+            }
+            if details.phone.is_some() {
+                items.push(("phone", tr.phone_full));
+            }
+            (!items.is_empty() && principal.allows(Area::Members, Action::Unmask) != Access::Denied)
+                .then(|| ShowInFullForm {
+                    action: format!("/members/{member_id}/personal-data"),
+                    csrf_token: principal.csrf_token.clone(),
+                    items,
+                    purpose: show.purpose.clone(),
+                    error: show.error.clone(),
+                })
+        },
+        shown_in_full: show.shown,
         branch: body.current_branch().map(|branch| BranchLink {
             href: branch_href(branch),
             label: org_name(branch),
@@ -402,7 +457,16 @@ pub async fn member_page(
 ) -> Result<Response, PageError> {
     let context = PageContext::new(&headers, &uri, Some(principal.clone()));
     let member = readable_member(&state, &context, &principal, &id).await?;
-    render_member(&state, &context, &principal, &member, None, StatusCode::OK).await
+    render_member(
+        &state,
+        &context,
+        &principal,
+        &member,
+        None,
+        ShowInFull::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /members/{id}/statements`: the member states their case on a record that concerns them.
@@ -479,10 +543,139 @@ pub async fn state_case(
                 &principal,
                 &member,
                 Some(refused),
+                ShowInFull::default(),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
         Err(error) => Err(PageError::storage(lang, error)),
     }
+}
+
+/// The longest purpose recorded with a "show in full" (characters).
+const PURPOSE_MAX_CHARS: usize = 100;
+
+/// `POST /members/{id}/personal-data`: the member's ID number or phone (`field`: `id_number` or
+/// `phone`) in full, once, for a stated `purpose`. Only the roles the policy allows
+/// (`Members`/`Unmask`), for a member in their scope; others who can read the page 403, everyone
+/// else 404. The audit entry is written before the value is shown; without it the value is not.
+pub async fn show_in_full(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let context = PageContext::new(&headers, &uri, Some(principal.clone()));
+    let lang = context.lang;
+    let tr = context.tr();
+    let fields = form_fields(&body);
+    check_csrf(&context, &principal, &fields)?;
+    let member = readable_member(&state, &context, &principal, &id).await?;
+    // The answer is the member page: its links and language switch lead to the page, not here.
+    let context = PageContext {
+        path_and_query: format!("/members/{}", member.id),
+        ..context
+    };
+    if principal.allows(Area::Members, Action::Unmask) == Access::Denied {
+        return Err(context.error(Failure::Forbidden));
+    }
+    let which = field(&fields, "field").trim();
+    let purpose = field(&fields, "purpose").trim().to_string();
+    let registry = &member.body.registry;
+    let refuse = |error: FieldError| ShowInFull {
+        shown: None,
+        purpose: purpose.clone(),
+        error: Some(lang.field_message(&error)),
+    };
+    let item = match which {
+        "id_number" => Some((
+            tr.id_number_full,
+            registry
+                .id_number
+                .as_ref()
+                .map(|number| number.as_full_str().to_string()),
+        )),
+        "phone" => Some((
+            tr.phone_full,
+            registry.phone.as_ref().map(|phone| phone.as_full_str()),
+        )),
+        _ => None,
+    };
+    let problem = match (&item, purpose.chars().count()) {
+        (None, _) => Some(FieldError::new(
+            "field",
+            "unknown_item",
+            "请选择要显示完整的一项：公民身份号码或联系电话（字段“显示哪一项”）",
+            "choose the item to show in full: the ID number or the phone (field “which item”)",
+        )),
+        (_, 0) => Some(FieldError::new(
+            "purpose",
+            "required",
+            "请填写查看完整信息的用途，例如“核对身份”（字段“用途”）",
+            "state the purpose of seeing it in full, e.g. checking identity (field “purpose”)",
+        )),
+        (_, count) if count > PURPOSE_MAX_CHARS => Some(FieldError::new(
+            "purpose",
+            "too_long",
+            format!("用途不能超过{PURPOSE_MAX_CHARS}个字（字段“用途”）"),
+            format!("the purpose is at most {PURPOSE_MAX_CHARS} characters (field “purpose”)"),
+        )),
+        _ => None,
+    };
+    if let Some(error) = problem {
+        return render_member(
+            &state,
+            &context,
+            &principal,
+            &member,
+            None,
+            refuse(error),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let Some((label, value)) = item else {
+        return Err(context.error(Failure::NotFound));
+    };
+    let shown = match value {
+        Some(value) => {
+            let path = match member.body.current_branch() {
+                Some(branch) => state
+                    .repository
+                    .org_path(branch)
+                    .await
+                    .map_err(|error| PageError::storage(lang, error))?,
+                None => String::new(),
+            };
+            // Who (the entry's account), whom, which item, why; the entry's time is when.
+            crate::auth::audit(
+                &state,
+                Some(&principal),
+                "unmask",
+                AuditTarget::record("member", member.id, &path),
+                serde_json::json!({ "field": which, "purpose": purpose, "through": "page" }),
+            )
+            .await
+            .map_err(|error| context.error(Failure::Internal(error.to_string())))?;
+            (label, value)
+        }
+        // Nothing recorded: nothing is shown, so nothing is audited.
+        None => (label, tr.not_recorded.to_string()),
+    };
+    render_member(
+        &state,
+        &context,
+        &principal,
+        &member,
+        None,
+        ShowInFull {
+            shown: Some(shown),
+            purpose: String::new(),
+            error: None,
+        },
+        StatusCode::OK,
+    )
+    .await
 }

@@ -78,6 +78,7 @@ pub fn routes() -> RecordingRouter {
         .get("/talks/{id}", talks::view_talk)
         .get("/members/{id}", members::member_page)
         .post("/members/{id}/statements", members::state_case)
+        .post("/members/{id}/personal-data", members::show_in_full)
         .get("/admin/audit", audit_page::audit_page)
         // Downloads (exports and printed registers).
         .get("/branches/{id}/exports/roster.pdf", exports::roster_pdf)
