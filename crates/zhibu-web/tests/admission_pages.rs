@@ -1047,4 +1047,44 @@ async fn the_member_page_shows_a_lesser_sanction_to_those_who_may_read_it() {
     let page = app.get(&other, &format!("/members/{warned}")).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(!page.body.contains("市直机关纪工委"));
+
+    // A sponsor assigned within a warning's influence period (细则 第十四条: 不宜): the record is
+    // kept, and its page says so, naming the field and the rule.
+    let sponsor = app.world.voters[1];
+    let stored = app
+        .world
+        .repo
+        .get::<zhibu_core::Member>(sponsor)
+        .await
+        .expect("member");
+    let mut body = stored.body.clone();
+    body.sanctions.push(zhibu_core::DisciplinarySanction {
+        kind: zhibu_core::SanctionKind::SeriousWarning,
+        decided_on: day("2025-01-02"),
+        decided_by: "市直机关纪工委".into(),
+        influence_ends_on: day("2026-07-01"),
+    });
+    app.world
+        .repo
+        .amend::<zhibu_core::Member>(
+            sponsor,
+            stored.version,
+            body,
+            &ChangeMeta::because("secretary", "记录严重警告处分"),
+        )
+        .await
+        .expect("the sanction is recorded");
+    let record = reviewed_candidate(&app).await;
+    let page = app
+        .get(&secretary, &format!("/admission-records/{record}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"warnings\""), "{}", page.body);
+    assert!(
+        page.body.contains("sponsors[0].member_id：")
+            && page.body.contains("不宜作入党介绍人")
+            && page.body.contains("RECRUIT.INTRODUCERS_2"),
+        "{}",
+        page.body
+    );
 }

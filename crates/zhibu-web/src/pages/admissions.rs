@@ -394,6 +394,8 @@ struct PipelinePage {
     steps: Vec<StepRow>,
     due: Vec<DueRow>,
     documents: Vec<String>,
+    /// What the rules say that does not refuse the record (一般, 不宜, explained late steps).
+    warnings: Vec<String>,
     votes: Vec<VoteLink>,
     approving_committee: String,
     resolution: Vec<ResolutionRow>,
@@ -448,6 +450,8 @@ struct Loaded {
     branch: Stored<Org>,
     names: HashMap<MemberId, String>,
     votes: Vec<Stored<VoteRecord>>,
+    /// The members of the branch's subtree, for the standing of sponsors and mentors.
+    members: Vec<(MemberId, Member)>,
     /// The organizations above the branch, nearest last: the approving committee is one of them
     /// (细则 第二十二条 says which levels may approve; the storage check judges the choice).
     above: Vec<(OrgId, Org)>,
@@ -496,7 +500,17 @@ async fn load(
     )
     .await?;
     let branch = branch_of(state, context, branch_id).await?;
-    let names = member_names(state, branch_id).await.map_err(storage)?;
+    let members: Vec<(MemberId, Member)> =
+        list_all::<Member>(&state.repository, branch_id, None, None)
+            .await
+            .map_err(storage)?
+            .into_iter()
+            .map(|member| (MemberId(member.id), member.body))
+            .collect();
+    let names = members
+        .iter()
+        .map(|(id, member)| (*id, member.name.clone()))
+        .collect();
     let votes = if principal.allows(Area::Votes, Action::Read) == Access::Denied {
         Vec::new()
     } else {
@@ -518,6 +532,7 @@ async fn load(
         branch,
         names,
         votes,
+        members,
         above,
     })
 }
@@ -591,6 +606,33 @@ fn render_pipeline(
             )
         })
         .collect();
+    let references: Vec<(MemberId, &Member)> = loaded
+        .members
+        .iter()
+        .map(|(id, member)| (*id, member))
+        .collect();
+    let standing = |member: MemberId, date: NaiveDate| {
+        zhibu_core::admission::standing_from_members(&references, member, date)
+    };
+    let workdays = calendar(context)?;
+    let warnings = zhibu_core::admission::admission_findings(
+        record,
+        &zhibu_core::admission::AdmissionContext {
+            calendar: &workdays,
+            standing: &standing,
+        },
+    )
+    .into_iter()
+    .filter(|finding| !finding.refused)
+    .map(|finding| {
+        format!(
+            "{}{}{}",
+            finding.field,
+            context.tr().colon,
+            lang.pick(&finding.message_zh, &finding.message_en)
+        )
+    })
+    .collect();
     let committee_label = |id: OrgId| {
         loaded
             .above
@@ -764,6 +806,7 @@ fn render_pipeline(
         steps,
         due,
         documents,
+        warnings,
         vote_options: votes
             .iter()
             .map(|vote| VoteLink {

@@ -372,6 +372,7 @@ texts! {
     sanction_decided_by: "决定机关", "Decided by";
     sanction_influence_ends_on: "影响期至", "Influence period ends";
     sanction_in_effect: "影响期内", "within its influence period";
+    pipeline_warnings: "提示（不影响保存）", "Notes (the record is kept)";
     field_none: "（无）", "(none)";
     field_reason: "修改原因", "Reason for the change";
     save_step: "保存该步骤", "Save the step";
