@@ -11,9 +11,10 @@ use clap::{Subcommand, ValueEnum};
 use zhibu_core::admission::AdmissionRecordId;
 use zhibu_core::dues::YearMonth;
 use zhibu_core::{MeetingId, OrgId};
+use zhibu_core::{Org, OrgLevel};
 use zhibu_print::gather::{self, PersonalData};
 use zhibu_print::{PrintError, Printer, docx, xlsx};
-use zhibu_storage::{NewAuditEntry, Repository};
+use zhibu_storage::{NewAuditEntry, Repository, StorageError};
 
 use super::{Failure, repository, today_in_china};
 
@@ -107,16 +108,79 @@ fn printer() -> Result<std::sync::Arc<Printer>, Failure> {
     Printer::shared().map_err(print_failure)
 }
 
+/// Refuses an id that names no branch, in both languages, before anything is gathered.
+async fn require_branch(repository: &Repository, id: i64) -> Result<(), Failure> {
+    match repository.get::<Org>(OrgId(id)).await {
+        Ok(org) if org.body.level == OrgLevel::Branch => Ok(()),
+        Ok(org) => Err(Failure(format!(
+            "组织 {id}（{}）不是党支部：--branch 应为党支部编号 / org {id} ({}) is not a branch: --branch takes a branch id",
+            org.body.name, org.body.name
+        ))),
+        Err(error) => Err(not_found(error, "党支部", "branch", id)),
+    }
+}
+
+/// A record the command names that does not exist (or was deleted) is the user's mistake, not a
+/// database failure: say so in both languages.
+fn not_found(error: StorageError, what_zh: &str, what_en: &str, id: i64) -> Failure {
+    match error {
+        StorageError::NotFound { .. } => Failure(format!(
+            "找不到编号为 {id} 的{what_zh} / no {what_en} with id {id}"
+        )),
+        StorageError::Deleted { .. } => Failure(format!(
+            "编号为 {id} 的{what_zh}已被删除 / {what_en} {id} was deleted"
+        )),
+        other => Failure::from(other),
+    }
+}
+
+/// Writes the file, then the audit entry, then gives the file its name: a file that could not be
+/// written leaves no audit entry, and an export whose audit entry could not be written leaves no file.
+async fn write_audited(
+    repository: &Repository,
+    output: &Path,
+    bytes: &[u8],
+    kind: &str,
+    id: i64,
+    org: OrgId,
+    detail: serde_json::Value,
+) -> Result<(), Failure> {
+    let mut partial = output.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes).map_err(|error| {
+        Failure(format!(
+            "无法写入文件 {0} / cannot write {0}: {error}",
+            output.display()
+        ))
+    })?;
+    let recorded = audit(repository, kind, id, org, detail).await;
+    if let Err(failure) = recorded {
+        let _ = std::fs::remove_file(&partial);
+        return Err(failure);
+    }
+    if let Err(error) = std::fs::rename(&partial, output) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(Failure(format!(
+            "无法写入文件 {0} / cannot write {0}: {error}",
+            output.display()
+        )));
+    }
+    println!(
+        "已导出 / exported: {} ({} 字节 / bytes)",
+        output.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
 async fn audit(
     repository: &Repository,
     kind: &str,
     id: i64,
+    org: OrgId,
     detail: serde_json::Value,
 ) -> Result<(), Failure> {
-    let org_path = match kind {
-        "org" => Some(repository.org_path(OrgId(id)).await?),
-        _ => None,
-    };
     let entry = NewAuditEntry {
         at: repository.now(),
         account_id: None,
@@ -124,26 +188,11 @@ async fn audit(
         action: "export".into(),
         target_kind: Some(kind.into()),
         target_id: Some(id),
-        org_path,
+        org_path: Some(repository.org_path(org).await?),
         detail: detail.to_string(),
         ip: None,
     };
     repository.accounts().append_audit(&entry).await?;
-    Ok(())
-}
-
-fn write(output: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    std::fs::write(output, bytes).map_err(|error| {
-        Failure(format!(
-            "无法写入文件 {0} / cannot write {0}: {error}",
-            output.display()
-        ))
-    })?;
-    println!(
-        "已导出 / exported: {} ({} 字节 / bytes)",
-        output.display(),
-        bytes.len()
-    );
     Ok(())
 }
 
@@ -164,20 +213,23 @@ pub async fn run(database_url: &str, command: ExportCommand) -> Result<ExitCode,
             } else {
                 PersonalData::Masked
             };
+            require_branch(&repository, branch).await?;
             let view = gather::roster(&repository, OrgId(branch), as_of, personal).await?;
             let bytes = match format {
                 SheetFormat::Pdf => printer()?.roster(&view),
                 SheetFormat::Xlsx => xlsx::roster(&view),
             }
             .map_err(print_failure)?;
-            audit(
+            write_audited(
                 &repository,
+                &output,
+                &bytes,
                 "org",
                 branch,
+                OrgId(branch),
                 serde_json::json!({ "export": "roster", "format": format_name(format), "date": as_of, "masked": !show_personal_data }),
             )
             .await?;
-            write(&output, &bytes)?;
         }
         ExportCommand::Dues {
             branch,
@@ -193,20 +245,23 @@ pub async fn run(database_url: &str, command: ExportCommand) -> Result<ExitCode,
                     ))
                 })?,
             };
+            require_branch(&repository, branch).await?;
             let view = gather::dues_register(&repository, OrgId(branch), month).await?;
             let bytes = match format {
                 SheetFormat::Pdf => printer()?.dues_register(&view),
                 SheetFormat::Xlsx => xlsx::dues_register(&view),
             }
             .map_err(print_failure)?;
-            audit(
+            write_audited(
                 &repository,
+                &output,
+                &bytes,
                 "org",
                 branch,
+                OrgId(branch),
                 serde_json::json!({ "export": "dues", "format": format_name(format), "month": month.to_string() }),
             )
             .await?;
-            write(&output, &bytes)?;
         }
         ExportCommand::Attendance {
             branch,
@@ -214,16 +269,19 @@ pub async fn run(database_url: &str, command: ExportCommand) -> Result<ExitCode,
             output,
         } => {
             let year = year.unwrap_or(today.year());
+            require_branch(&repository, branch).await?;
             let view = gather::attendance(&repository, OrgId(branch), year, today).await?;
             let bytes = xlsx::attendance(&view).map_err(print_failure)?;
-            audit(
+            write_audited(
                 &repository,
+                &output,
+                &bytes,
                 "org",
                 branch,
+                OrgId(branch),
                 serde_json::json!({ "export": "attendance", "format": "xlsx", "year": year }),
             )
             .await?;
-            write(&output, &bytes)?;
         }
         ExportCommand::AnnualSummary {
             branch,
@@ -231,19 +289,24 @@ pub async fn run(database_url: &str, command: ExportCommand) -> Result<ExitCode,
             output,
         } => {
             let year = year.unwrap_or(today.year());
+            require_branch(&repository, branch).await?;
             let view = gather::annual_summary(&repository, OrgId(branch), year, today).await?;
             let bytes = printer()?.annual_summary(&view).map_err(print_failure)?;
-            audit(
+            write_audited(
                 &repository,
+                &output,
+                &bytes,
                 "org",
                 branch,
+                OrgId(branch),
                 serde_json::json!({ "export": "annual_summary", "format": "pdf", "year": year }),
             )
             .await?;
-            write(&output, &bytes)?;
         }
         ExportCommand::Meeting { id, format, output } => {
-            let meeting = gather::meeting(&repository, MeetingId(id)).await?;
+            let meeting = gather::meeting(&repository, MeetingId(id))
+                .await
+                .map_err(|error| not_found(error, "会议", "meeting", id))?;
             let view = gather::meeting_record(&repository, &meeting).await?;
             let bytes = match format {
                 RecordFormat::Pdf => printer()?.meeting_record(&view),
@@ -254,27 +317,33 @@ pub async fn run(database_url: &str, command: ExportCommand) -> Result<ExitCode,
                 RecordFormat::Pdf => "pdf",
                 RecordFormat::Docx => "docx",
             };
-            audit(
+            write_audited(
                 &repository,
+                &output,
+                &bytes,
                 "meeting",
                 id,
+                meeting.body.org_id,
                 serde_json::json!({ "export": "meeting_record", "format": format, "version": meeting.version }),
             )
             .await?;
-            write(&output, &bytes)?;
         }
         ExportCommand::Admission { id, output } => {
-            let record = gather::admission(&repository, AdmissionRecordId(id)).await?;
+            let record = gather::admission(&repository, AdmissionRecordId(id))
+                .await
+                .map_err(|error| not_found(error, "发展党员纪实", "admission record", id))?;
             let view = gather::admission_record(&repository, &record.body, today).await?;
             let bytes = printer()?.admission_record(&view).map_err(print_failure)?;
-            audit(
+            write_audited(
                 &repository,
+                &output,
+                &bytes,
                 "admission_record",
                 id,
+                record.body.person.branch_id,
                 serde_json::json!({ "export": "admission_record", "format": "pdf", "version": record.version }),
             )
             .await?;
-            write(&output, &bytes)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -496,9 +496,14 @@ async fn every_register_exports_reads_back_and_is_audited() {
                 export.args
             );
         }
-        if *kind == "org" {
-            assert_eq!(entry.org_path.as_deref(), Some(branch_path.as_str()));
-        }
+        // Every export is found by a search of the branch's subtree, meetings and admission
+        // records included.
+        assert_eq!(
+            entry.org_path.as_deref(),
+            Some(branch_path.as_str()),
+            "{:?}",
+            export.args
+        );
     }
 
     // Read back by other implementations.
@@ -592,7 +597,10 @@ async fn every_register_exports_reads_back_and_is_audited() {
         (
             args(&["roster", "--branch", "999999", "-o", "bad-branch.pdf"]),
             "bad-branch.pdf",
-            vec!["错误 / error".into(), "999999".into()],
+            vec![
+                "找不到编号为 999999 的党支部".into(),
+                "no branch with id 999999".into(),
+            ],
         ),
         (
             args(&[
@@ -603,17 +611,27 @@ async fn every_register_exports_reads_back_and_is_audited() {
                 "bad-committee.pdf",
             ]),
             "bad-committee.pdf",
-            vec!["错误 / error".into(), some_committee.to_string()],
+            vec![
+                format!("组织 {some_committee}"),
+                "不是党支部".into(),
+                "is not a branch".into(),
+            ],
         ),
         (
             args(&["meeting", "--id", &branch_arg, "-o", "bad-meeting.pdf"]),
             "bad-meeting.pdf",
-            vec!["错误 / error".into(), branch_arg.clone()],
+            vec![
+                format!("找不到编号为 {branch_arg} 的会议"),
+                format!("no meeting with id {branch_arg}"),
+            ],
         ),
         (
             args(&["admission", "--id", &branch_arg, "-o", "bad-admission.pdf"]),
             "bad-admission.pdf",
-            vec!["错误 / error".into(), branch_arg.clone()],
+            vec![
+                format!("找不到编号为 {branch_arg} 的发展党员纪实"),
+                format!("no admission record with id {branch_arg}"),
+            ],
         ),
         // The argument parser's own refusals name the argument.
         (
@@ -678,5 +696,20 @@ async fn every_register_exports_reads_back_and_is_audited() {
     for wanted in ["无法写入文件", "cannot write", "no/such/dir/roster.pdf"] {
         assert!(said.contains(wanted), "{wanted:?} not in {said}");
     }
+    assert_eq!(
+        exports_audited(&repository).await.len(),
+        before,
+        "an export whose file could not be written is not audited"
+    );
+    assert!(
+        std::fs::read_dir(&dir)
+            .expect("scratch dir")
+            .all(|entry| !entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial")),
+        "no partial file is left behind"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
