@@ -394,6 +394,9 @@ fn round(
     fields
 }
 
+/// A form's fields, in order.
+type Form = Vec<(String, String)>;
+
 fn with(
     mut head: Vec<(String, String)>,
     rounds: &[Vec<(String, String)>],
@@ -489,7 +492,7 @@ async fn two_rounds(app: &App) {
         .post(
             &secretary,
             &app.form_path(),
-            &with(app.head(3, 1, "count"), &[first.clone()]),
+            &with(app.head(3, 1, "count"), std::slice::from_ref(&first)),
         )
         .await;
     assert_eq!(counted.status, StatusCode::OK, "{}", counted.body);
@@ -710,7 +713,7 @@ async fn bad_input_is_refused_naming_the_field_and_rule_with_nothing_written() {
     let v = app.voters.clone();
     let present = &v[..21];
     let not_a_candidate = format!("rounds[0].yes[{}]", v[5]);
-    let cases: Vec<(Vec<(String, String)>, Vec<&str>)> = vec![
+    let cases: Vec<(Form, Vec<&str>)> = vec![
         // More ballots issued than those present.
         (
             with(

@@ -1544,7 +1544,7 @@ pub async fn record_election(
         // Not written: the meeting has more to do. Say why, with the rule, and what comes next.
         let name = |id: &MemberId| roster.name(id);
         let mut messages: Vec<String> = Vec::new();
-        if let Some((index, last)) = standing.rounds.iter().enumerate().last() {
+        if let Some((index, last)) = standing.rounds.iter().enumerate().next_back() {
             for reason in &last.outcome.void_reasons {
                 let mut reason = reason.clone();
                 reason.field = format!("rounds[{index}].{}", reason.field);
