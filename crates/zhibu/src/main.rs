@@ -364,7 +364,6 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 "数据库迁移完成 / migrations applied: {applied:?} ({})",
                 backend.name()
             );
-            Ok(ExitCode::SUCCESS)
             // Personal values older versions hold in clear (income bases written before they were
             // sealed) are sealed by a new version with the reason, when a data key is configured.
             let repository = repository(&cli.database_url).await?;
@@ -388,6 +387,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     "未配置数据密钥，未重新加密个人信息（设置 ZHIBU_DATA_KEY_FILE） / no data key configured: personal data not re-sealed (set ZHIBU_DATA_KEY_FILE)"
                 );
             }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo {
             seed,
