@@ -42,6 +42,10 @@ pub enum ImportCommand {
         #[arg(long, env = "ZHIBU_ACTOR", default_value = "import")]
         actor: String,
     },
+    /// 导入党费收缴历史（交纳记录、收入申报） / import dues history (payments, income declarations)
+    Dues(crate::import_history::HistoryArgs),
+    /// 导入以往会议记录（三会一课，含出勤情况） / import past meetings with attendance
+    Meetings(crate::import_history::HistoryArgs),
 }
 
 /// Writing progress: a bar on a terminal, plain lines otherwise (so that logs and tests see
@@ -64,6 +68,14 @@ impl ImportProgress for Bar {
 const ERRORS_SHOWN: usize = 500;
 
 pub async fn run(repository: &Repository, command: ImportCommand) -> Result<ExitCode, String> {
+    use crate::import_history::{self, Kind};
+    let command = match command {
+        ImportCommand::Dues(args) => return import_history::run(repository, Kind::Dues, args).await,
+        ImportCommand::Meetings(args) => {
+            return import_history::run(repository, Kind::Meetings, args).await;
+        }
+        roster => roster,
+    };
     let ImportCommand::Roster {
         file,
         branch,
@@ -73,7 +85,10 @@ pub async fn run(repository: &Repository, command: ImportCommand) -> Result<Exit
         rollback_latest,
         reason,
         actor,
-    } = command;
+    } = command
+    else {
+        unreachable!("dues and meetings are dispatched above");
+    };
     if rollback_latest {
         let reason = reason.ok_or_else(|| {
             "撤销导入须用 --reason 说明理由 / a rollback needs --reason".to_string()

@@ -4,6 +4,7 @@
 mod database;
 mod export;
 mod import;
+mod import_history;
 mod remind;
 mod table;
 
