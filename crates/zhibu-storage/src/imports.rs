@@ -251,7 +251,10 @@ impl Repository {
     pub async fn import_batches(&self, limit: u32) -> Result<Vec<ImportBatch>, StorageError> {
         let mut tx = self.backend().begin().await?;
         let batches = tx.import_batches(limit).await?;
-        drop(tx);
+        // Ended here and now, not on drop: a dropped transaction is rolled back only when its
+        // connection goes back to the pool, and until then it holds the chain head's lock (a
+        // short-lived repository's pool may never take it back, and the next writer waits forever).
+        tx.commit().await?;
         Ok(batches)
     }
 
@@ -259,7 +262,7 @@ impl Repository {
     pub async fn provenance(&self, record_id: i64) -> Result<Option<Provenance>, StorageError> {
         let mut tx = self.backend().begin().await?;
         let found = tx.record_provenance(record_id).await?;
-        drop(tx);
+        tx.commit().await?;
         Ok(found)
     }
 

@@ -355,7 +355,7 @@ impl Repository {
         if let Some(key) = &meta.idempotency_key
             && let Some(existing) = tx.find_idempotency_key(key).await?
         {
-            drop(tx);
+            tx.commit().await?;
             return self.get_by_raw_id::<T>(existing).await;
         }
         let mut head = tx.chain_head().await?;
