@@ -29,8 +29,8 @@ mod imports;
 pub mod notify;
 pub mod recheck;
 // The bulk rollback of an import equals one-by-one deletions, on both databases (issue 4).
-pub mod rollback_suite;
 mod repository;
+pub mod rollback_suite;
 pub mod sealing;
 pub mod sealing_suite;
 pub mod stored;

@@ -101,7 +101,9 @@ async fn world() -> World {
     )
     .with_clock(clock.clone())
     // Income bases are sealed at rest: declarations need a data key.
-    .with_data_key(Arc::new(zhibu_storage::sealing::DataKey::from_bytes(&[5; 32])));
+    .with_data_key(Arc::new(zhibu_storage::sealing::DataKey::from_bytes(
+        &[5; 32],
+    )));
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date");
     World {
         router: router(AppState::with_fixed_today(repository.clone(), today)),
@@ -2505,9 +2507,7 @@ async fn every_page_route_for_every_role_inside_and_outside_its_scope() {
                     },
                 )),
                 ("POST", "/imports") => Some((
-                    world
-                        .post_form("/imports", Some(session), &[], true)
-                        .await,
+                    world.post_form("/imports", Some(session), &[], true).await,
                     if actor.policy(Area::Imports, Action::Create) == Access::Denied {
                         PageExpect::Forbidden
                     } else {

@@ -94,7 +94,9 @@ async fn world() -> World {
     )
     .with_clock(clock.clone())
     // Income bases are sealed at rest: declarations need a data key.
-    .with_data_key(Arc::new(zhibu_storage::sealing::DataKey::from_bytes(&[5; 32])));
+    .with_data_key(Arc::new(zhibu_storage::sealing::DataKey::from_bytes(
+        &[5; 32],
+    )));
     let today = NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").expect("date");
     World {
         router: router(AppState::with_fixed_today(repository.clone(), today)),

@@ -70,7 +70,9 @@ const ERRORS_SHOWN: usize = 500;
 pub async fn run(repository: &Repository, command: ImportCommand) -> Result<ExitCode, String> {
     use crate::import_history::{self, Kind};
     let command = match command {
-        ImportCommand::Dues(args) => return import_history::run(repository, Kind::Dues, args).await,
+        ImportCommand::Dues(args) => {
+            return import_history::run(repository, Kind::Dues, args).await;
+        }
         ImportCommand::Meetings(args) => {
             return import_history::run(repository, Kind::Meetings, args).await;
         }

@@ -725,8 +725,20 @@ const EXPORTS: [RouteSpec; 9] = [
 
 /// The spreadsheet import pages (issue 4 §3), in the order the page router adds them.
 const IMPORT_PAGES: [RouteSpec; 4] = [
-    form("GET", "/imports", Area::Imports, Action::Read, Target::Nothing),
-    form("POST", "/imports", Area::Imports, Action::Create, Target::Nothing),
+    form(
+        "GET",
+        "/imports",
+        Area::Imports,
+        Action::Read,
+        Target::Nothing,
+    ),
+    form(
+        "POST",
+        "/imports",
+        Area::Imports,
+        Action::Create,
+        Target::Nothing,
+    ),
     form(
         "POST",
         "/imports/confirm",
