@@ -526,8 +526,11 @@ async fn two_rounds(app: &App) {
         app.elections_stored().await.is_empty(),
         "counting writes nothing"
     );
-    // Round 2 among two of them: 15 yes elects 委员候选02.
-    let second = round(2, 1, present, &[(v[2], 15), (v[3], 8)], 23);
+    // Round 2 among two of them: 15 yes elects 委员候选02. The tellers counted no votes and
+    // abstentions for 委员候选02 only: those are kept, the blanks are stored as 0.
+    let mut second = round(2, 1, present, &[(v[2], 15), (v[3], 8)], 23);
+    second.push((format!("r2_no_{}", v[2]), "5".into()));
+    second.push((format!("r2_abstain_{}", v[2]), "3".into()));
     let saved = app
         .post(
             &secretary,
@@ -549,6 +552,13 @@ async fn two_rounds(app: &App) {
         "the entitlement is the roster's 25"
     );
     assert_eq!(stored[0].rounds[0].present, present.to_vec());
+    let tallies: Vec<(MemberId, (u32, u32, u32))> = stored[0].rounds[1]
+        .ballots
+        .candidates
+        .iter()
+        .map(|c| (c.candidate, (c.tally.yes, c.tally.no, c.tally.abstain)))
+        .collect();
+    assert_eq!(tallies, vec![(v[2], (15, 5, 3)), (v[3], (8, 0, 0))]);
     let shown = app.get(&secretary, saved.location()).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     assert!(shown.body.contains("第1轮") && shown.body.contains("第2轮"));
@@ -713,6 +723,7 @@ async fn bad_input_is_refused_naming_the_field_and_rule_with_nothing_written() {
     let v = app.voters.clone();
     let present = &v[..21];
     let not_a_candidate = format!("rounds[0].yes[{}]", v[5]);
+    let abstention_not_a_candidate = format!("rounds[0].abstain[{}]", v[5]);
     let cases: Vec<(Form, Vec<&str>)> = vec![
         // More ballots issued than those present.
         (
@@ -792,6 +803,18 @@ async fn bad_input_is_refused_naming_the_field_and_rule_with_nothing_written() {
                 }],
             ),
             vec![&not_a_candidate, "没有勾选为本轮候选人"],
+        ),
+        // An abstention typed for someone not ticked as a candidate.
+        (
+            with(
+                app.head(1, 1, "save"),
+                &[{
+                    let mut fields = round(1, 1, present, &[(v[0], 15), (v[1], 6)], 21);
+                    fields.push((format!("r1_abstain_{}", v[5]), "2".into()));
+                    fields
+                }],
+            ),
+            vec![&abstention_not_a_candidate, "没有勾选为本轮候选人"],
         ),
         // No seats.
         (

@@ -840,6 +840,10 @@ struct RoundInput {
     returned: String,
     void: String,
     yes: HashMap<MemberId, String>,
+    /// 反对票 and 弃权票 per candidate: they decide nothing (a candidate wins on yes votes), so
+    /// they may be left blank when the tellers did not count them, and are then stored as 0.
+    no: HashMap<MemberId, String>,
+    abstain: HashMap<MemberId, String>,
 }
 
 impl RoundInput {
@@ -849,6 +853,8 @@ impl RoundInput {
             && self.returned.trim().is_empty()
             && self.void.trim().is_empty()
             && self.yes.values().all(|value| value.trim().is_empty())
+            && self.no.values().all(|value| value.trim().is_empty())
+            && self.abstain.values().all(|value| value.trim().is_empty())
     }
 }
 
@@ -912,16 +918,9 @@ fn read_rounds(
             issued: field(fields, &format!("{prefix}_issued")).to_string(),
             returned: field(fields, &format!("{prefix}_returned")).to_string(),
             void: field(fields, &format!("{prefix}_void")).to_string(),
-            yes: roster
-                .entitlement
-                .voters()
-                .map(|id| {
-                    (
-                        id,
-                        field(fields, &format!("{prefix}_yes_{}", id.0)).to_string(),
-                    )
-                })
-                .collect(),
+            yes: per_voter(fields, roster, &format!("{prefix}_yes_")),
+            no: per_voter(fields, roster, &format!("{prefix}_no_")),
+            abstain: per_voter(fields, roster, &format!("{prefix}_abstain_")),
         };
         if index > 0 && input.is_blank() {
             continue;
@@ -929,6 +928,19 @@ fn read_rounds(
         rounds.push(input);
     }
     rounds
+}
+
+/// What was typed for each voter under `{prefix}{member id}`.
+fn per_voter(
+    fields: &[(String, String)],
+    roster: &Roster,
+    prefix: &str,
+) -> HashMap<MemberId, String> {
+    roster
+        .entitlement
+        .voters()
+        .map(|id| (id, field(fields, &format!("{prefix}{}", id.0)).to_string()))
+        .collect()
 }
 
 /// A whole number typed into the form: blank is refused when `required`, otherwise zero.
@@ -1003,20 +1015,39 @@ fn build_record(
                 true,
                 &mut errors,
             );
+            let no = whole(
+                input.no.get(candidate).map_or("", String::as_str),
+                &format!("{record}.no[{}]", candidate.0),
+                false,
+                &mut errors,
+            );
+            let abstain = whole(
+                input.abstain.get(candidate).map_or("", String::as_str),
+                &format!("{record}.abstain[{}]", candidate.0),
+                false,
+                &mut errors,
+            );
             candidates.push(CandidateTally {
                 candidate: *candidate,
-                tally: Tally {
-                    yes,
-                    no: 0,
-                    abstain: 0,
-                },
+                tally: Tally { yes, no, abstain },
             });
         }
-        for (member, text) in &input.yes {
+        let typed = input
+            .yes
+            .iter()
+            .map(|(member, text)| ("yes", member, text))
+            .chain(input.no.iter().map(|(member, text)| ("no", member, text)))
+            .chain(
+                input
+                    .abstain
+                    .iter()
+                    .map(|(member, text)| ("abstain", member, text)),
+            );
+        for (column, member, text) in typed {
             if !input.candidates.contains(member) && !text.trim().is_empty() {
                 let name = roster.name(member);
                 errors.push(FieldError::new(
-                    format!("{record}.yes[{}]", member.0),
+                    format!("{record}.{column}[{}]", member.0),
                     "not_a_candidate",
                     format!("{name}没有勾选为本轮候选人，不能计票"),
                     format!(
@@ -1072,6 +1103,8 @@ struct RowForm {
     /// round those who stood in the one before.
     offered: bool,
     yes: String,
+    no: String,
+    abstain: String,
 }
 
 struct RoundForm {
@@ -1315,6 +1348,8 @@ fn render_form(
                         || input.candidates.contains(&id)
                         || inputs[index - 1].candidates.contains(&id),
                     yes: input.yes.get(&id).cloned().unwrap_or_default(),
+                    no: input.no.get(&id).cloned().unwrap_or_default(),
+                    abstain: input.abstain.get(&id).cloned().unwrap_or_default(),
                 })
                 .collect(),
             result: standing

@@ -456,6 +456,8 @@ texts! {
     election_form_secretary_only: "不设委员会，只设书记（副书记）", "No committee: a secretary (and deputy)";
     election_col_member: "党员", "Member";
     election_col_present: "实到", "Present";
+    election_col_no_votes: "反对票（未计可空）", "No votes (blank if not counted)";
+    election_col_abstentions: "弃权票（未计可空）", "Abstentions (blank if not counted)";
     election_ballots_issued: "发出选票", "Ballots issued";
     election_ballots_returned: "收回选票", "Ballots returned";
     election_ballots_void: "废票", "Void ballots";
