@@ -105,7 +105,7 @@ enum Command {
     /// 发送今日的截止提醒（供cron调用；重复运行不会重复提醒）/ send today's deadline reminders (for
     /// cron; running it again the same day tells nobody twice) and retry failed deliveries
     Remind(remind::RemindArgs),
-    /// 导入电子表格（党员名册） / import spreadsheets (member rosters)
+    /// 导入电子表格（党员名册、党费收缴历史、以往会议） / import spreadsheets (member rosters, dues history, past meetings)
     Import {
         #[command(subcommand)]
         command: import::ImportCommand,
